@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+// AutoGLM: a Swift training host whose attention variants, optimizers, evaluators and callbacks are
+// C plugins loaded against include/autoglm/plugin.h.
+import PackageDescription
+
+/// The plugins bundled with AutoGLM. Each is one folder under plugins/ and one dynamic library
+/// product named `aglm_<folder>`, built next to the `autoglm` executable, where the host finds it.
+let bundledPlugins = ["causal_dense", "adamw", "perplexity", "jsonl_log"]
+
+/// Optimisation flags for the C plugins (the host's kernels are Swift, built with -O by -c release).
+let pluginCFlags: [CSetting] = [
+    .headerSearchPath("../../include"),
+    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"]),
+]
+
+let package = Package(
+    name: "autoglm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "autoglm", targets: ["autoglm"]),
+        .library(name: "AutoGLM", targets: ["AutoGLM"]),
+    ] + bundledPlugins.map { .library(name: "aglm_\($0)", type: .dynamic, targets: ["aglm_\($0)"]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The public C header (include/autoglm/plugin.h), seen from Swift.
+        .systemLibrary(name: "CAutoGLM", path: "Sources/CAutoGLM"),
+        // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // Tensors, kernels and reverse-mode autograd.
+        .target(
+            name: "AutoGLMCore",
+            dependencies: ["CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"]), .swiftLanguageMode(.v5)]
+        ),
+        // The host: plugin loader, host API table, GPT model, trainer, config.
+        .target(
+            name: "AutoGLM",
+            dependencies: [
+                "AutoGLMCore", "CAutoGLM",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The `autoglm` command-line tool.
+        .executableTarget(
+            name: "autoglm",
+            dependencies: [
+                "AutoGLM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
+        .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"]),
+    ] + bundledPlugins.map {
+        .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
+    }
+)

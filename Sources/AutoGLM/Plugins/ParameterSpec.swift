@@ -1,0 +1,98 @@
+import Foundation
+
+/// The Swift mirror of a plugin's `aglm_param_spec`: one declared parameter of a component.
+public struct ParameterSpec: Sendable, Equatable {
+    /// Value type of a parameter.
+    public enum Kind: String, Sendable, Equatable {
+        /// A double within `min...max`.
+        case float
+        /// An integer within `min...max`.
+        case int
+        /// true/false.
+        case bool
+        /// Free text.
+        case string
+        /// One of `choices`.
+        case choice
+        /// A list of doubles, each within `min...max`, of length `listLength` (0 = any).
+        case floatList = "float_list"
+    }
+
+    /// Key in the config.
+    public var name: String
+    /// Value type.
+    public var kind: Kind
+    /// One-line description.
+    public var doc: String
+    /// Default value (always present and valid for the spec).
+    public var defaultValue: ParameterValue
+    /// Inclusive lower bound for numbers (-infinity for none).
+    public var min: Double
+    /// Inclusive upper bound for numbers (+infinity for none).
+    public var max: Double
+    /// Accepted strings for `.choice`.
+    public var choices: [String]
+    /// Required list length for `.floatList` (0 = any).
+    public var listLength: Int
+
+    /// Creates a spec.
+    public init(name: String, kind: Kind, doc: String, defaultValue: ParameterValue,
+                min: Double = -.infinity, max: Double = .infinity, choices: [String] = [], listLength: Int = 0) {
+        self.name = name; self.kind = kind; self.doc = doc; self.defaultValue = defaultValue
+        self.min = min; self.max = max; self.choices = choices; self.listLength = listLength
+    }
+}
+
+/// A validated parameter value.
+public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
+    /// FLOAT, INT (integral) and BOOL (0/1) values.
+    case number(Double)
+    /// STRING and CHOICE values.
+    case string(String)
+    /// FLOAT_LIST values.
+    case list([Double])
+
+    /// How the value is written in a config file.
+    public var description: String {
+        switch self {
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+        case .string(let s): return s
+        case .list(let l): return "[" + l.map { ParameterValue.number($0).description }.joined(separator: ", ") + "]"
+        }
+    }
+}
+
+/// The four kinds of component (mirrors `aglm_kind`).
+public enum ComponentKind: String, Sendable, CaseIterable, Equatable {
+    /// Attention variant.
+    case attention
+    /// Optimizer.
+    case optimizer
+    /// Evaluator.
+    case evaluator
+    /// Callback.
+    case callback
+}
+
+/// What the config layer needs to know about a registered component: its schema.
+public struct ComponentSchema: Sendable, Equatable {
+    /// Kind of component.
+    public var kind: ComponentKind
+    /// Registered name.
+    public var name: String
+    /// Declared parameters, in declaration order.
+    public var parameters: [ParameterSpec]
+
+    /// Creates a schema.
+    public init(kind: ComponentKind, name: String, parameters: [ParameterSpec]) {
+        self.kind = kind; self.name = name; self.parameters = parameters
+    }
+}
+
+/// Looks up component schemas by kind and name (implemented by the plugin registry).
+public protocol ComponentSchemaSource: Sendable {
+    /// The schema of the component registered under `name` with `kind`, if any.
+    func schema(kind: ComponentKind, name: String) -> ComponentSchema?
+    /// Names of all registered components of `kind`.
+    func names(kind: ComponentKind) -> [String]
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Whether ops record themselves on the autograd tape. Recording is per thread; it is on by
+/// default and off inside `withNoGrad`.
+public enum Autograd {
+    private static let key = "autoglm.autograd.disabled"
+
+    /// True when ops should record their backward closures.
+    public static var isRecording: Bool {
+        Thread.current.threadDictionary[key] == nil
+    }
+
+    /// Runs `body` without recording (evaluation, sampling, optimizer updates).
+    public static func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
+        let dict = Thread.current.threadDictionary
+        let was = dict[key]
+        dict[key] = true
+        defer { dict[key] = was }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// Makes `self` the output of an op: if recording and any input needs a gradient, remembers
+    /// the inputs and the closure that maps `self.grad` onto them. Returns `self`.
+    @discardableResult
+    public func recorded(from inputs: [Tensor], _ backward: @escaping (Tensor) -> Void) -> Tensor {
+        guard Autograd.isRecording, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        requiresGrad = true
+        parents = inputs
+        backwardFn = backward
+        return self
+    }
+
+    /// Reverse-mode differentiation from this tensor. With no `seed`, the tensor must hold one
+    /// element and its gradient is 1. Gradients accumulate into every reachable tensor that
+    /// requires one; intermediate results drop their closures afterwards to free the graph.
+    public func backward(seed: Tensor? = nil) {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative post-order DFS (graphs are deep: one node per op).
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            if !visited.insert(ObjectIdentifier(node)).inserted { continue }
+            stack.append((node, true))
+            for p in node.parents where p.requiresGrad && !visited.contains(ObjectIdentifier(p)) {
+                stack.append((p, false))
+            }
+        }
+        if let seed { accumulateGrad(seed) } else {
+            precondition(count == 1, "backward() without a seed needs a one-element tensor, got \(shape)")
+            accumulateGrad(Tensor(shape: shape, values: [1]))
+        }
+        for node in order.reversed() {
+            guard let fn = node.backwardFn, let g = node.grad else { continue }
+            fn(g)
+            // Free the graph as we go; intermediate gradients are no longer needed.
+            node.backwardFn = nil
+            node.parents = []
+            node.grad = nil
+        }
+    }
+}

@@ -1,0 +1,543 @@
+/*
+ * autoglm/plugin.h — the AutoGLM plugin ABI, version 1.
+ *
+ * This is the only header a plugin needs. It is C99 and compiles warning-free as C and as C++.
+ *
+ * A plugin is a shared object that exports exactly one symbol, `aglm_plugin_entry_v1` (the major
+ * ABI version is part of the name, so a library built for another major is recognised and
+ * refused with a clear message). The host calls it once, checks the versions in the returned
+ * `aglm_plugin_entry`, then calls `init`, in which the plugin registers its components by name:
+ * attention variants, optimizers, evaluators and callbacks. Each component declares a parameter
+ * schema; the host validates the user's configuration against it before any component code runs.
+ *
+ * Conventions that hold for the whole header:
+ *  - Versioning: `AGLM_ABI_MAJOR` changes only on an incompatible change (new entry symbol name).
+ *    Minor versions only append: new fields at the end of structs, new functions at the end of
+ *    `aglm_host_api`, new enum values. A plugin states the minor it was built with and the
+ *    minimum host minor it needs; the host refuses a plugin that needs a newer host.
+ *  - `struct_size`: every struct that crosses the boundary starts with it, set by whoever fills
+ *    the struct to `sizeof` of its own view of the struct. A reader never touches a field that
+ *    lies beyond `struct_size` (use `AGLM_HAS_FIELD`). Arrays of structs are stepped through by
+ *    the `struct_size` of their first element.
+ *  - Optional function pointers are marked "optional" and may be NULL; the host checks them.
+ *    All others are required and a NULL one is refused at registration with a message.
+ *  - Errors: fallible functions return `aglm_status`. On failure, attach a message with
+ *    `host->set_error(ctx, "...")` (see `aglm_helpers.h` for a printf-style wrapper); the host
+ *    prefixes it with the plugin file, component and call. Never longjmp, throw or abort across
+ *    the boundary.
+ *  - Ownership words: "borrowed" = valid only for the duration of the call that received it, do
+ *    not free or keep it; "host-owned" = the host frees it, at the time stated; "plugin-owned" =
+ *    the plugin frees it, at the time stated.
+ *  - Threading: the host calls one component instance from one thread at a time. Host API
+ *    functions that take an `aglm_ctx *` may only be called on the thread, and during the call,
+ *    that received that ctx. `init` runs on the host's main thread.
+ *  - Strings are UTF-8, NUL-terminated.
+ */
+#ifndef AUTOGLM_PLUGIN_H
+#define AUTOGLM_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Major ABI version: part of the entry symbol's name. */
+#define AGLM_ABI_MAJOR 1
+/** Minor ABI version of this header: additions only. */
+#define AGLM_ABI_MINOR 0
+
+/** Marks the entry point as exported from the shared object. */
+#if defined(_WIN32)
+#define AGLM_EXPORT __declspec(dllexport)
+#else
+#define AGLM_EXPORT __attribute__((visibility("default")))
+#endif
+
+/** True when struct pointer `s` (whose first field is struct_size) is large enough to hold `field`. */
+#define AGLM_HAS_FIELD(s, type, field) \
+    ((s) != NULL && (s)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ------------------------------------------------------------------------------------------- */
+/* Status codes                                                                                  */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Result of every fallible call. 0 is success; any other value is failure. */
+typedef int32_t aglm_status;
+/** Success. */
+#define AGLM_OK 0
+/** An argument or configuration value was invalid. */
+#define AGLM_ERR_INVALID_ARGUMENT 1
+/** An allocation failed. */
+#define AGLM_ERR_OUT_OF_MEMORY 2
+/** The request is valid but not supported by this component (e.g. a tensor layout). */
+#define AGLM_ERR_UNSUPPORTED 3
+/** The component is not in a state where the call is allowed. */
+#define AGLM_ERR_STATE 4
+/** A numeric problem (NaN/Inf) the component cannot continue from. */
+#define AGLM_ERR_NUMERIC 5
+/** Anything else. */
+#define AGLM_ERR_INTERNAL 6
+
+/* ------------------------------------------------------------------------------------------- */
+/* Opaque host objects                                                                           */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Per-call context. Borrowed: valid only during the call that received it. Carries the error
+ *  message slot and owns every tensor handle created during the call. */
+typedef struct aglm_ctx aglm_ctx;
+
+/** A tensor handle on the host's autograd tape. Host-owned: valid until the plugin call that
+ *  created (or received) it returns. Never free it. Ops taking handles accept NULL and then
+ *  return NULL without a new error, so a chain of ops can be checked once at its end. */
+typedef struct aglm_tensor aglm_tensor;
+
+/** Validated parameter values of one component instance. Borrowed: valid during `create` only;
+ *  copy what you need. */
+typedef struct aglm_params aglm_params;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Raw tensor views (DLPack-compatible layout)                                                   */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Element type codes; identical to DLPack's DLDataTypeCode values. */
+typedef enum aglm_dtype_code {
+    AGLM_DTYPE_INT = 0,   /**< signed integer */
+    AGLM_DTYPE_UINT = 1,  /**< unsigned integer */
+    AGLM_DTYPE_FLOAT = 2, /**< IEEE floating point */
+    AGLM_DTYPE_BFLOAT = 4 /**< bfloat16 */
+} aglm_dtype_code;
+
+/** Element type; same layout and meaning as DLPack's DLDataType. */
+typedef struct aglm_dtype {
+    uint8_t code;   /**< an aglm_dtype_code */
+    uint8_t bits;   /**< bits per lane: 32 for float32 and int32 */
+    uint16_t lanes; /**< always 1 in ABI 1 */
+} aglm_dtype;
+
+/** A strided view of host memory (like DLPack's DLTensor on the CPU). All memory it points to
+ *  is host-owned; the view is borrowed for the duration of the call that received it. In ABI 1
+ *  the host always passes dense row-major views (strides[i] = product of shape[i+1..]), but a
+ *  plugin should check with `aglm_view_is_contiguous` from aglm_helpers.h and return
+ *  AGLM_ERR_UNSUPPORTED rather than misread a strided one. */
+typedef struct aglm_view {
+    size_t struct_size;     /**< sizeof(aglm_view) as known to the filler */
+    void *data;             /**< first element (byte_offset already applied) */
+    int32_t ndim;           /**< number of dimensions, 0..8 */
+    aglm_dtype dtype;       /**< element type: float32 for activations, int32 for token ids */
+    const int64_t *shape;   /**< ndim extents */
+    const int64_t *strides; /**< ndim strides in elements (not bytes), never NULL */
+} aglm_view;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Parameter schemas                                                                             */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Type of a declared component parameter. */
+typedef enum aglm_param_type {
+    AGLM_PARAM_FLOAT = 1,      /**< a double; `min`/`max` bound it (inclusive) */
+    AGLM_PARAM_INT = 2,        /**< a 64-bit integer; `min`/`max` bound it (inclusive) */
+    AGLM_PARAM_BOOL = 3,       /**< true/false */
+    AGLM_PARAM_STRING = 4,     /**< free text */
+    AGLM_PARAM_CHOICE = 5,     /**< one of `choices` */
+    AGLM_PARAM_FLOAT_LIST = 6  /**< a list of doubles of length `list_length` (0 = any); each in min..max */
+} aglm_param_type;
+
+/** Declaration of one parameter of a component. The host validates configured values against it
+ *  (type, range, choices, list length) and rejects unknown keys before any component code runs. */
+typedef struct aglm_param_spec {
+    size_t struct_size;          /**< sizeof(aglm_param_spec) */
+    const char *name;            /**< key in the config, [a-z0-9_]+ */
+    aglm_param_type type;        /**< value type */
+    const char *doc;             /**< one-line description shown by `autoglm plugins show` */
+    double default_number;       /**< default for FLOAT, INT (integral value) and BOOL (0/1) */
+    const char *default_string;  /**< default for STRING and CHOICE; NULL otherwise */
+    const double *default_list;  /**< default for FLOAT_LIST (default_list_length items); else NULL */
+    size_t default_list_length;  /**< number of items in default_list */
+    double min;                  /**< inclusive lower bound for numbers; -INFINITY for none */
+    double max;                  /**< inclusive upper bound for numbers; INFINITY for none */
+    const char *const *choices;  /**< CHOICE only: NULL-terminated list of accepted strings */
+    size_t list_length;          /**< FLOAT_LIST only: required length, 0 for any */
+} aglm_param_spec;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Component kinds                                                                                */
+/* ------------------------------------------------------------------------------------------- */
+
+/** The four kinds of component a plugin can register. */
+typedef enum aglm_kind {
+    AGLM_KIND_ATTENTION = 1, /**< multi-head causal attention: vtable is aglm_attention_vtable */
+    AGLM_KIND_OPTIMIZER = 2, /**< parameter update rule: vtable is aglm_optimizer_vtable */
+    AGLM_KIND_EVALUATOR = 3, /**< validation metric: vtable is aglm_evaluator_vtable */
+    AGLM_KIND_CALLBACK = 4   /**< training-loop hook: vtable is aglm_callback_vtable */
+} aglm_kind;
+
+/* ----- attention --------------------------------------------------------------------------- */
+
+/** What the host tells an attention component at creation. */
+typedef struct aglm_attention_info {
+    size_t struct_size; /**< sizeof(aglm_attention_info) */
+    int64_t n_head;     /**< query heads */
+    int64_t head_dim;   /**< features per head */
+    int64_t block_size; /**< longest sequence the model will run */
+    int64_t layer;      /**< index of the transformer block this instance serves (0-based) */
+    int64_t n_layer;    /**< number of blocks */
+} aglm_attention_info;
+
+/** What an attention component tells the host at creation (the host pre-fills defaults). */
+typedef struct aglm_attention_layout {
+    size_t struct_size; /**< sizeof(aglm_attention_layout) */
+    int64_t kv_heads;   /**< key/value heads; default n_head. Must divide n_head (GQA/MQA). */
+} aglm_attention_layout;
+
+/** Saved state of a fused forward, handed back to the fused backward. Plugin-owned. */
+typedef void *aglm_saved;
+
+/** Attention variant. q is [batch, n_head, seq, head_dim]; k and v are [batch, kv_heads, seq,
+ *  head_dim]; the output is [batch, n_head, seq, head_dim]. Attention is causal: position t may
+ *  only attend to positions <= t. Implement exactly one path:
+ *  (a) `forward`, composed from the host's differentiable ops (the host derives the backward), or
+ *  (b) `fused_forward` + `fused_backward` on raw views (+ `free_saved`). */
+typedef struct aglm_attention_vtable {
+    size_t struct_size; /**< sizeof(aglm_attention_vtable) */
+    /** Path (a), optional. Returns the output handle (host-owned, from host ops) or NULL with an
+     *  error set. q/k/v are borrowed handles. */
+    aglm_tensor *(*forward)(void *instance, aglm_ctx *ctx, aglm_tensor *q, aglm_tensor *k,
+                            aglm_tensor *v);
+    /** Path (b), optional. Writes the output into `out` (host-allocated, dense). May store
+     *  anything needed by the backward in *saved (plugin-owned until `free_saved`). Views are
+     *  borrowed. `needs_backward` is 0 at evaluation/sampling time: skip saving then. */
+    aglm_status (*fused_forward)(void *instance, aglm_ctx *ctx, const aglm_view *q,
+                                 const aglm_view *k, const aglm_view *v, aglm_view *out,
+                                 int32_t needs_backward, aglm_saved *saved);
+    /** Path (b), optional (required with fused_forward). Given the forward inputs, its output
+     *  and d(out), writes dq, dk, dv (host-allocated, dense, zero-filled; overwrite them). */
+    aglm_status (*fused_backward)(void *instance, aglm_ctx *ctx, aglm_saved saved,
+                                  const aglm_view *q, const aglm_view *k, const aglm_view *v,
+                                  const aglm_view *out, const aglm_view *dout, aglm_view *dq,
+                                  aglm_view *dk, aglm_view *dv);
+    /** Path (b), optional. Frees what fused_forward stored in *saved. Called exactly once per
+     *  non-NULL saved, after the backward or when the graph is dropped, on any thread. */
+    void (*free_saved)(void *instance, aglm_saved saved);
+} aglm_attention_vtable;
+
+/* ----- optimizer ---------------------------------------------------------------------------- */
+
+/** Describes one trainable parameter to an optimizer. */
+typedef struct aglm_param_info {
+    size_t struct_size;   /**< sizeof(aglm_param_info) */
+    const char *name;     /**< stable dotted name, e.g. "blocks.0.attn.qkv.weight" */
+    int32_t ndim;         /**< number of dimensions */
+    const int64_t *shape; /**< ndim extents */
+    int64_t numel;        /**< number of elements */
+    int32_t decay;        /**< 1 when weight decay applies (tensors with 2+ dims), else 0 */
+    int32_t index;        /**< position of this parameter in the model's parameter list */
+} aglm_param_info;
+
+/** A per-parameter state buffer an optimizer asks the host to allocate (zero-filled, float32).
+ *  Host-owned, exported in checkpoints as "optim/<param>/<name>", restored on resume. */
+typedef struct aglm_state_decl {
+    size_t struct_size; /**< sizeof(aglm_state_decl) */
+    char name[32];      /**< short name, e.g. "exp_avg" */
+    int32_t ndim;       /**< 0..8; 0 means a scalar */
+    int64_t shape[8];   /**< extents */
+} aglm_state_decl;
+
+/** Arguments of one optimizer update of one parameter. */
+typedef struct aglm_optim_step {
+    size_t struct_size;            /**< sizeof(aglm_optim_step) */
+    const aglm_param_info *param;  /**< which parameter (borrowed) */
+    aglm_view *value;              /**< the parameter, float32, update in place (borrowed) */
+    const aglm_view *grad;         /**< its gradient, float32, already clipped/averaged (borrowed) */
+    aglm_view *const *states;      /**< the buffers declared by `declare_state`, in order (borrowed) */
+    size_t state_count;            /**< number of state buffers */
+    double lr;                     /**< learning rate for this step (schedule and callbacks applied) */
+    int64_t step;                  /**< 1-based optimizer step counter (restored on resume) */
+} aglm_optim_step;
+
+/** Optimizer. */
+typedef struct aglm_optimizer_vtable {
+    size_t struct_size; /**< sizeof(aglm_optimizer_vtable) */
+    /** Required. Declares the state buffers of one parameter: fill up to `capacity` entries of
+     *  `decls` and store the count in *count. Called once per parameter before the first step. */
+    aglm_status (*declare_state)(void *instance, aglm_ctx *ctx, const aglm_param_info *param,
+                                 aglm_state_decl *decls, size_t capacity, size_t *count);
+    /** Optional. Called once per optimizer step before the per-parameter updates. */
+    aglm_status (*step_begin)(void *instance, aglm_ctx *ctx, int64_t step, double lr);
+    /** Required. Updates one parameter in place. */
+    aglm_status (*step)(void *instance, aglm_ctx *ctx, const aglm_optim_step *args);
+} aglm_optimizer_vtable;
+
+/* ----- evaluator ---------------------------------------------------------------------------- */
+
+/** Evaluator: accumulates sufficient statistics over batches so the result does not depend on
+ *  how the data was split into batches. */
+typedef struct aglm_evaluator_vtable {
+    size_t struct_size; /**< sizeof(aglm_evaluator_vtable) */
+    /** Required. Clears the accumulated statistics. */
+    aglm_status (*reset)(void *instance, aglm_ctx *ctx);
+    /** Required. Adds one batch: logits [n, vocab] float32 and targets [n] int32 (borrowed). */
+    aglm_status (*update)(void *instance, aglm_ctx *ctx, const aglm_view *logits,
+                          const aglm_view *targets);
+    /** Required. Reports the metrics with host->emit_metric (names like "perplexity"). Does not
+     *  reset. */
+    aglm_status (*compute)(void *instance, aglm_ctx *ctx);
+} aglm_evaluator_vtable;
+
+/* ----- callback ----------------------------------------------------------------------------- */
+
+/** Moments of the training loop at which callbacks run. */
+typedef enum aglm_event {
+    AGLM_EVENT_TRAIN_BEGIN = 1, /**< before the first step (also after a resume) */
+    AGLM_EVENT_TRAIN_END = 2,   /**< after the last step or a stop */
+    AGLM_EVENT_STEP_BEGIN = 3,  /**< before each optimizer step's forward passes */
+    AGLM_EVENT_STEP_END = 4,    /**< after each optimizer step; loss, lr and grad_norm are set */
+    AGLM_EVENT_EVALUATE = 5,    /**< after an evaluation; metrics hold its results */
+    AGLM_EVENT_SAVE = 6         /**< after a checkpoint was written to run_dir */
+} aglm_event;
+
+/** A named scalar metric. */
+typedef struct aglm_metric {
+    size_t struct_size; /**< sizeof(aglm_metric) */
+    const char *name;   /**< e.g. "val/loss", "val/perplexity" */
+    double value;       /**< the value */
+} aglm_metric;
+
+/** Read-only view of the trainer, given to callbacks. Borrowed for the call. */
+typedef struct aglm_trainer_state {
+    size_t struct_size;          /**< sizeof(aglm_trainer_state) */
+    int64_t step;                /**< optimizer steps completed */
+    int64_t max_steps;           /**< configured number of steps */
+    int64_t epoch;               /**< passes over the training tokens (tokens_seen / train size) */
+    int64_t tokens_seen;         /**< training tokens consumed so far */
+    double loss;                 /**< mean training loss of the last step (NaN before the first) */
+    double lr;                   /**< learning rate of the last step */
+    double grad_norm;            /**< global gradient norm of the last step, before clipping */
+    double elapsed_seconds;      /**< wall time since training began */
+    int64_t accumulation_steps;  /**< micro-batches per optimizer step currently in force */
+    const aglm_metric *metrics;  /**< latest evaluation metrics (metric_count items) */
+    size_t metric_count;         /**< number of metrics */
+    const char *run_dir;         /**< directory of this run's files */
+    int64_t resident_bytes;      /**< resident memory of the process now */
+} aglm_trainer_state;
+
+/** What a callback may ask of the trainer. The host pre-fills it with "no change" values before
+ *  each call; requests from several callbacks combine (any stop/save/evaluate wins; lr scales
+ *  multiply; the last accumulation request wins). */
+typedef struct aglm_control {
+    size_t struct_size;          /**< sizeof(aglm_control) */
+    int32_t stop;                /**< set to 1 to end training after this step */
+    int32_t save;                /**< set to 1 to write a checkpoint now */
+    int32_t evaluate;            /**< set to 1 to run evaluation now */
+    double lr_scale;             /**< multiplies the scheduled lr from now on (pre-filled with the
+                                      current scale, 1.0 initially) */
+    int64_t accumulation_steps;  /**< micro-batches per step from the next step (pre-filled with
+                                      the current value) */
+} aglm_control;
+
+/** Callback. */
+typedef struct aglm_callback_vtable {
+    size_t struct_size; /**< sizeof(aglm_callback_vtable) */
+    /** Required. Called at each event; `state` is borrowed, `control` may be written. */
+    aglm_status (*on_event)(void *instance, aglm_ctx *ctx, aglm_event event,
+                            const aglm_trainer_state *state, aglm_control *control);
+} aglm_callback_vtable;
+
+/* ----- registration -------------------------------------------------------------------------- */
+
+/** Describes one component. Passed to host->register_component during init; the host copies
+ *  every string and the schema, so the descriptor may live on the stack. The vtable pointer,
+ *  however, must stay valid while the process runs (make it static). */
+typedef struct aglm_component_desc {
+    size_t struct_size;            /**< sizeof(aglm_component_desc) */
+    aglm_kind kind;                /**< which kind, selects the type of `vtable` */
+    const char *name;              /**< unique name used in configs, [a-z0-9_]+ */
+    const char *summary;           /**< one line for `autoglm plugins` */
+    const char *version;           /**< the component's own version, e.g. "1.0.0" */
+    const aglm_param_spec *params; /**< parameter schema (param_count items), may be NULL if 0 */
+    size_t param_count;            /**< number of parameters */
+    /** Required. Creates an instance from validated parameters. `info` is kind-specific and
+     *  borrowed: aglm_attention_info for attention, NULL for the other kinds in ABI 1.0. For
+     *  attention, `layout` is pre-filled and may be changed; NULL for other kinds. *instance is
+     *  plugin-owned until `destroy`. */
+    aglm_status (*create)(aglm_ctx *ctx, const aglm_params *params, const void *info,
+                          void *layout, void **instance);
+    /** Required. Frees an instance. Called once, on the thread that created it. */
+    void (*destroy)(void *instance);
+    /** Optional. Serialises the instance's own state (beyond host-owned optimizer buffers) for
+     *  a checkpoint, by calling host->write_state one or more times. */
+    aglm_status (*save_state)(void *instance, aglm_ctx *ctx);
+    /** Optional. Restores what save_state wrote. `data` is borrowed. */
+    aglm_status (*load_state)(void *instance, aglm_ctx *ctx, const void *data, size_t size);
+    /** Kind-specific vtable (static storage): aglm_attention_vtable, aglm_optimizer_vtable,
+     *  aglm_evaluator_vtable or aglm_callback_vtable. */
+    const void *vtable;
+} aglm_component_desc;
+
+/* ------------------------------------------------------------------------------------------- */
+/* The host API                                                                                  */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Log levels for host->log. */
+typedef enum aglm_log_level {
+    AGLM_LOG_DEBUG = 0, /**< detail for developers */
+    AGLM_LOG_INFO = 1,  /**< normal progress */
+    AGLM_LOG_WARN = 2,  /**< something odd, training goes on */
+    AGLM_LOG_ERROR = 3  /**< something failed */
+} aglm_log_level;
+
+/** Mask kinds for host->softmax. */
+typedef enum aglm_mask_kind {
+    AGLM_MASK_NONE = 0,  /**< plain softmax over the last dimension */
+    AGLM_MASK_CAUSAL = 1 /**< entries with column > row (of the last two dims) excluded */
+} aglm_mask_kind;
+
+/** Function run by host->parallel_for for each chunk [begin, end). */
+typedef void (*aglm_parallel_fn)(void *user, int64_t begin, int64_t end);
+
+/** Table of host functions, passed to `init` and valid while the process runs (host-owned).
+ *  Unless stated otherwise, functions taking `aglm_ctx *` are callable only during the call
+ *  that received the ctx, on its thread. Tensor ops (the differentiable level) are recorded on
+ *  the autograd tape when called from an attention `forward`; their results are host-owned
+ *  handles (see aglm_tensor). Shapes broadcast like NumPy over leading dimensions. On error an
+ *  op returns NULL and sets the ctx's error. */
+typedef struct aglm_host_api {
+    size_t struct_size;   /**< sizeof(aglm_host_api) as known to the host */
+    uint32_t abi_major;   /**< the host's major ABI version (1) */
+    uint32_t abi_minor;   /**< the host's minor ABI version */
+    const char *host_version; /**< the host's version string */
+
+    /* --- diagnostics (thread-safe; ctx may be NULL during init) --- */
+    /** Writes a log line attributed to the calling component. */
+    void (*log)(aglm_ctx *ctx, aglm_log_level level, const char *message);
+    /** Attaches an error message to the current call (the last one set wins). */
+    void (*set_error)(aglm_ctx *ctx, const char *message);
+
+    /* --- registration (only during init) --- */
+    /** Registers a component. Fails (AGLM_ERR_INVALID_ARGUMENT with a message) on a malformed
+     *  descriptor, unsupported kind or a name already taken. */
+    aglm_status (*register_component)(aglm_ctx *ctx, const aglm_component_desc *desc);
+
+    /* --- parameter access (during create) --- */
+    /** Value of a FLOAT, INT or BOOL parameter (validated, defaults applied). 0 if unknown. */
+    double (*param_number)(const aglm_params *params, const char *name);
+    /** Value of a STRING or CHOICE parameter; borrowed for the duration of create. "" if unknown. */
+    const char *(*param_string)(const aglm_params *params, const char *name);
+    /** Copies up to `capacity` items of a FLOAT_LIST parameter into `out`; returns its length. */
+    size_t (*param_list)(const aglm_params *params, const char *name, double *out,
+                         size_t capacity);
+
+    /* --- state checkpointing --- */
+    /** Appends bytes to the state being saved (only inside save_state). */
+    aglm_status (*write_state)(aglm_ctx *ctx, const void *data, size_t size);
+    /** Reports a metric (only inside an evaluator's compute). */
+    void (*emit_metric)(aglm_ctx *ctx, const char *name, double value);
+
+    /* --- tensor handles (during attention forward) --- */
+    /** New constant tensor (no gradient) copied from `data` (row-major, may be NULL for zeros). */
+    aglm_tensor *(*tensor_new)(aglm_ctx *ctx, int32_t ndim, const int64_t *shape,
+                               const float *data);
+    /** Fills `view` (caller-provided, struct_size set) with a read-only dense view of the handle's
+     *  current values, valid during the call. Returns AGLM_OK or an error. */
+    aglm_status (*tensor_view)(aglm_ctx *ctx, aglm_tensor *t, aglm_view *view);
+    /** Number of dimensions of a handle (0 for NULL). */
+    int32_t (*tensor_ndim)(aglm_tensor *t);
+    /** Extent of dimension `dim` (negative counts from the end); -1 if out of range. */
+    int64_t (*tensor_dim)(aglm_tensor *t, int32_t dim);
+
+    /* --- differentiable ops (each returns a new host-owned handle) --- */
+    /** Batched matrix product over the last two dims, with optional transposes of a and b. */
+    aglm_tensor *(*matmul)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b, int32_t trans_a,
+                           int32_t trans_b);
+    /** a + b (broadcasting). */
+    aglm_tensor *(*add)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b);
+    /** a - b (broadcasting). */
+    aglm_tensor *(*sub)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b);
+    /** a * b elementwise (broadcasting). */
+    aglm_tensor *(*mul)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b);
+    /** a / b elementwise (broadcasting). */
+    aglm_tensor *(*div)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b);
+    /** a * s + c for scalars s, c. */
+    aglm_tensor *(*affine)(aglm_ctx *ctx, aglm_tensor *a, double s, double c);
+    /** exp(a). */
+    aglm_tensor *(*exp)(aglm_ctx *ctx, aglm_tensor *a);
+    /** elu(a) with alpha 1: a if a > 0 else exp(a) - 1. */
+    aglm_tensor *(*elu)(aglm_ctx *ctx, aglm_tensor *a);
+    /** gelu(a), exact (erf) form. */
+    aglm_tensor *(*gelu)(aglm_ctx *ctx, aglm_tensor *a);
+    /** Softmax over the last dim; with AGLM_MASK_CAUSAL, entries above the diagonal of the last
+     *  two dims get probability 0. Rows with no allowed entry give zeros. */
+    aglm_tensor *(*softmax)(aglm_ctx *ctx, aglm_tensor *a, aglm_mask_kind mask);
+    /** Where mask (broadcast, 0/1 constant) is 0, the result is `value` (e.g. -INFINITY);
+     *  elsewhere a. The gradient flows only through kept entries. */
+    aglm_tensor *(*masked_fill)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *mask, double value);
+    /** Constant 0/1 mask of a's shape keeping the k largest entries of each row of the last dim
+     *  (ties broken toward lower index; -inf entries are never kept). Not differentiable. */
+    aglm_tensor *(*topk_mask)(aglm_ctx *ctx, aglm_tensor *a, int64_t k);
+    /** Constant [rows, cols] 0/1 mask: 1 where col <= row + (cols - rows) and, if window > 0,
+     *  col > row + (cols - rows) - window. */
+    aglm_tensor *(*causal_mask)(aglm_ctx *ctx, int64_t rows, int64_t cols, int64_t window);
+    /** Layer norm over the last dim: (a - mean) / sqrt(var + eps) * weight + bias; weight and
+     *  bias may be NULL. */
+    aglm_tensor *(*layer_norm)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *weight,
+                               aglm_tensor *bias, double eps);
+    /** Sum over `dim` (negative counts from the end), keeping it with extent 1 if keepdim. */
+    aglm_tensor *(*sum)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim, int32_t keepdim);
+    /** Inclusive prefix sum along `dim`. */
+    aglm_tensor *(*cumsum)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim);
+    /** Same data in a new shape (one extent may be -1). */
+    aglm_tensor *(*reshape)(aglm_ctx *ctx, aglm_tensor *a, int32_t ndim, const int64_t *shape);
+    /** Swaps two dimensions. */
+    aglm_tensor *(*transpose)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim0, int32_t dim1);
+    /** Repeats each slice of dimension `dim` `times` times consecutively (for GQA key/value
+     *  heads: [B, kv, T, D] -> [B, kv*times, T, D]). */
+    aglm_tensor *(*repeat_interleave)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim, int64_t times);
+
+    /* --- raw kernels (any time, any thread) --- */
+    /** C = alpha * op(A) * op(B) + beta * C, row-major, like cblas_sgemm with CblasRowMajor. */
+    void (*sgemm)(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                  int64_t ldc);
+    /** Runs fn over [0, n) split into chunks on the host's worker threads; returns when all are
+     *  done. fn must be thread-safe; it may not call functions taking an aglm_ctx. */
+    void (*parallel_for)(int64_t n, int64_t min_chunk, aglm_parallel_fn fn, void *user);
+} aglm_host_api;
+
+/* ------------------------------------------------------------------------------------------- */
+/* The entry point                                                                               */
+/* ------------------------------------------------------------------------------------------- */
+
+/** What a plugin library returns from its entry symbol (static storage). */
+typedef struct aglm_plugin_entry {
+    size_t struct_size;      /**< sizeof(aglm_plugin_entry) */
+    uint32_t abi_major;      /**< must be AGLM_ABI_MAJOR (1) */
+    uint32_t abi_minor;      /**< AGLM_ABI_MINOR the plugin was compiled against */
+    uint32_t min_host_minor; /**< oldest host minor it works with (<= abi_minor) */
+    const char *name;        /**< plugin (library) name, e.g. "autoglm-builtin-attention" */
+    const char *version;     /**< plugin version */
+    /** Required. Registers components through host->register_component. `host` is host-owned
+     *  and stays valid for the life of the process; keep the pointer if needed. `ctx` is
+     *  borrowed. A failure makes the host skip the whole library (components it already
+     *  registered are withdrawn) and report the message. */
+    aglm_status (*init)(const aglm_host_api *host, aglm_ctx *ctx);
+} aglm_plugin_entry;
+
+/** Type of the entry symbol. */
+typedef const aglm_plugin_entry *(*aglm_plugin_entry_fn)(void);
+
+/** Name of the entry symbol of this major version. */
+#define AGLM_ENTRY_SYMBOL "aglm_plugin_entry_v1"
+
+/** Declares the entry point; define it in exactly one translation unit of the plugin:
+ *    AGLM_PLUGIN_ENTRY { static const aglm_plugin_entry e = {...}; return &e; } */
+#define AGLM_PLUGIN_ENTRY AGLM_EXPORT const aglm_plugin_entry *aglm_plugin_entry_v1(void)
+
+/** The entry point every plugin defines (declared here so its signature is checked). */
+AGLM_PLUGIN_ENTRY;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTOGLM_PLUGIN_H */
