@@ -58,7 +58,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
-        .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"]),
+        // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
+        .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"], exclude: ["Fixtures"]),
     ] + bundledPlugins.map {
         .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
     }

@@ -1,1 +1,230 @@
-/* placeholder, replaced by the real plugin */ typedef int aglm_placeholder_adamw;
+/*
+ * adamw — the AdamW optimizer (decoupled weight decay), computed exactly as PyTorch's
+ * torch.optim.AdamW does on the CPU (single-tensor path), so runs can be compared with torch:
+ *
+ *     p   <- p * (1 - lr * weight_decay)              only for parameters with decay = 1
+ *     m   <- lerp(m, g, 1 - beta1)                    = beta1 * m + (1 - beta1) * g
+ *     v   <- v * beta2 + (1 - beta2) * g * g
+ *     vm  <- max(vm, v)                               amsgrad only; vm is used instead of v below
+ *     bc1 =  1 - beta1^t,  bc2 = 1 - beta2^t          (double, t = 1-based step)
+ *     p   <- p + (-(lr / bc1) * m) / (sqrt(v) / sqrt(bc2) + eps)
+ *
+ * The buffers are float32 and every elementwise operation rounds in float32 in torch's order
+ * (its CPU kernels for mul_, lerp_, addcmul_, sqrt, div, add_ and addcdiv_); the scalar factors
+ * are computed in double and rounded to float once, as torch does with Python scalars. Without
+ * FMA (baseline x86-64) this reproduces the formula above in float32 bit for bit; torch's own
+ * vectorised lerp uses an FMA, so the two may differ in the last bit of exp_avg. On targets with
+ * FMA, -ffp-contract=fast (Package.swift) lets the compiler fuse other products too: expect
+ * agreement to about 1 ulp per step there.
+ *
+ * Parameters:
+ *   betas         float_list[2], default [0.9, 0.999], each in [0, 1)
+ *   eps           float, default 1e-8, > 0
+ *   weight_decay  float, default 0.01, >= 0 (applied only to parameters whose `decay` flag is 1)
+ *   amsgrad       bool, default false
+ *
+ * State buffers (host-owned, zero-initialised, checkpointed as optim/<param>/<name>), each with
+ * the parameter's shape: "exp_avg", "exp_avg_sq", and "max_exp_avg_sq" when amsgrad is on.
+ */
+#include <autoglm/helpers.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+/** The host table, kept from init (valid for the life of the process). */
+static const aglm_host_api *host;
+
+/** Default of `betas`. */
+static const double default_betas[2] = {0.9, 0.999};
+
+/** Parameter schema. */
+static const aglm_param_spec adamw_params[] = {
+    AGLM_PARAM_FLOAT_LIST_SPEC("betas", default_betas, 2, 0.0, 1.0,
+                               "decay rates of the first and second moment averages, each in [0, 1)"),
+    AGLM_PARAM_FLOAT_SPEC("eps", 1e-8, 0.0, INFINITY,
+                          "added to the denominator for numerical stability (> 0)"),
+    AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.01, 0.0, INFINITY,
+                          "decoupled weight decay coefficient (parameters with 2+ dims only)"),
+    AGLM_PARAM_BOOL_SPEC("amsgrad", 0,
+                         "use the running maximum of the second moment (AMSGrad variant)"),
+};
+
+/** One optimizer instance: its hyper-parameters (the moment buffers are host-owned). */
+typedef struct adamw {
+    double beta1, beta2, eps, weight_decay;
+    int amsgrad;
+} adamw;
+
+/** Everything one elementwise update needs; shared read-only by the parallel_for workers. */
+typedef struct adamw_job {
+    float *p;                 /* parameter, updated in place */
+    const float *g;           /* gradient */
+    float *m, *v, *vmax;      /* exp_avg, exp_avg_sq, max_exp_avg_sq (NULL without amsgrad) */
+    float decay_factor;       /* 1 - lr * weight_decay, or exactly 1 when no decay applies */
+    float lerp_coeff;         /* torch lerp: weight if weight < 0.5, else weight - 1 */
+    int lerp_from_start;      /* torch lerp: weight < 0.5 (base is m, otherwise g) */
+    float beta2, one_minus_beta2;
+    float bc2_sqrt;           /* sqrt(1 - beta2^t) */
+    float eps;
+    float neg_step_size;      /* -(lr / (1 - beta1^t)) */
+} adamw_job;
+
+/** Updates elements [begin, end) of one parameter, in one pass over memory. Runs on host
+ *  worker threads; each chunk touches only its own slice. The loop vectorises (Clang; GCC needs
+ *  -fno-math-errno for the sqrt): its branches are loop-invariant, AGLM_SQRTF has no errno side
+ *  effect, and p * 1.0f == p exactly when no decay applies. */
+static void adamw_kernel(void *user, int64_t begin, int64_t end) {
+    const adamw_job *job = (const adamw_job *)user;
+    float *AGLM_RESTRICT p = job->p + begin;
+    const float *AGLM_RESTRICT g = job->g + begin;
+    float *AGLM_RESTRICT m = job->m + begin;
+    float *AGLM_RESTRICT v = job->v + begin;
+    float *AGLM_RESTRICT vmax = job->vmax != NULL ? job->vmax + begin : NULL;
+    const int64_t n = end - begin;
+    const float decay = job->decay_factor, coeff = job->lerp_coeff;
+    const float beta2 = job->beta2, omb2 = job->one_minus_beta2;
+    const float bc2_sqrt = job->bc2_sqrt, eps = job->eps, neg_step = job->neg_step_size;
+    const int small = job->lerp_from_start;
+    int64_t i;
+
+    for (i = 0; i < n; ++i) {
+        const float gi = g[i];
+        const float pi = p[i] * decay;                              /* p.mul_(1 - lr * wd)      */
+        const float mi = (small ? m[i] : gi) + coeff * (gi - m[i]); /* m.lerp_(g, 1 - beta1)    */
+        const float vi = v[i] * beta2 + omb2 * gi * gi;          /* v.mul_(b2).addcmul_(g, g, 1-b2) */
+        float vd = vi;
+        if (vmax != NULL) {                                         /* torch.maximum(vmax, v)   */
+            vd = vmax[i] > vi ? vmax[i] : vi;
+            vmax[i] = vd;
+        }
+        m[i] = mi;
+        v[i] = vi;
+        /* denom = v.sqrt() / bc2_sqrt + eps;  p.addcdiv_(m, denom, value=-step_size) */
+        p[i] = pi + neg_step * mi / (AGLM_SQRTF(vd) / bc2_sqrt + eps);
+    }
+}
+
+/** create: reads and checks the hyper-parameters (the host has range-checked them already;
+ *  the strict `< 1` on betas cannot be expressed with inclusive bounds). */
+static aglm_status adamw_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
+                                void *layout, void **instance) {
+    double betas[2] = {0.0, 0.0};
+    size_t n = aglm_param_list(host, params, "betas", betas, 2);
+    adamw *self;
+    int i;
+    (void)info;
+    (void)layout;
+    if (n != 2)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "betas must have exactly 2 items, got %lu", (unsigned long)n);
+    for (i = 0; i < 2; ++i)
+        if (!(betas[i] >= 0.0 && betas[i] < 1.0))
+            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                               "betas[%d] must be in [0, 1), got %g", i, betas[i]);
+    self = (adamw *)aglm_calloc(host, ctx, sizeof *self);
+    if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+    self->beta1 = betas[0];
+    self->beta2 = betas[1];
+    self->eps = aglm_param_f64(host, params, "eps");
+    self->weight_decay = aglm_param_f64(host, params, "weight_decay");
+    self->amsgrad = aglm_param_bool(host, params, "amsgrad");
+    if (!(self->eps > 0.0)) {
+        free(self);
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "eps must be > 0, got %g",
+                           aglm_param_f64(host, params, "eps"));
+    }
+    *instance = self;
+    return AGLM_OK;
+}
+
+/** destroy: frees the instance. */
+static void adamw_destroy(void *instance) { free(instance); }
+
+/** declare_state: exp_avg, exp_avg_sq (+ max_exp_avg_sq), each shaped like the parameter. */
+static aglm_status adamw_declare_state(void *instance, aglm_ctx *ctx, const aglm_param_info *param,
+                                       aglm_state_decl *decls, size_t capacity, size_t *count) {
+    static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    const adamw *self = (const adamw *)instance;
+    size_t needed = self->amsgrad ? 3 : 2, i;
+    if (capacity < needed)
+        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL,
+                           "needs %lu state buffers, the host offers %lu", (unsigned long)needed,
+                           (unsigned long)capacity);
+    for (i = 0; i < needed; ++i) {
+        aglm_status st = aglm_state_like(host, ctx, &decls[i], names[i], param);
+        if (st != AGLM_OK) return st;
+    }
+    *count = needed;
+    return AGLM_OK;
+}
+
+/** step: one AdamW update of one parameter, split over the host's worker threads. */
+static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_step *args) {
+    const adamw *self = (const adamw *)instance;
+    const aglm_param_info *param = args->param;
+    const size_t needed = self->amsgrad ? 3 : 2;
+    const int64_t n = aglm_view_numel(args->value);
+    const double t = (double)args->step;
+    const double bc1 = 1.0 - pow(self->beta1, t);
+    const double bc2 = 1.0 - pow(self->beta2, t);
+    const double lerp_weight = 1.0 - self->beta1;
+    adamw_job job;
+    aglm_status st;
+    size_t i;
+
+    if ((st = aglm_check_view(host, ctx, args->value, param->name, AGLM_DTYPE_FLOAT, -1)) ||
+        (st = aglm_check_view(host, ctx, args->grad, "gradient", AGLM_DTYPE_FLOAT, -1)))
+        return st;
+    if (args->state_count != needed)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "%s: expected %lu state buffers, got %lu",
+                           param->name, (unsigned long)needed, (unsigned long)args->state_count);
+    for (i = 0; i < needed; ++i)
+        if ((st = aglm_check_view(host, ctx, args->states[i], "state buffer", AGLM_DTYPE_FLOAT, -1)))
+            return st;
+    if (aglm_view_numel(args->grad) != n)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "%s: gradient has %lld elements, parameter has %lld", param->name,
+                           (long long)aglm_view_numel(args->grad), (long long)n);
+    for (i = 0; i < needed; ++i)
+        if (aglm_view_numel(args->states[i]) != n)
+            return aglm_errorf(host, ctx, AGLM_ERR_STATE,
+                               "%s: state buffer %lu has %lld elements, parameter has %lld",
+                               param->name, (unsigned long)i,
+                               (long long)aglm_view_numel(args->states[i]), (long long)n);
+    if (args->step < 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "step counter must start at 1, got %lld",
+                           (long long)args->step);
+
+    job.p = (float *)args->value->data;
+    job.g = (const float *)args->grad->data;
+    job.m = (float *)args->states[0]->data;
+    job.v = (float *)args->states[1]->data;
+    job.vmax = self->amsgrad ? (float *)args->states[2]->data : NULL;
+    job.decay_factor = param->decay == 1 ? (float)(1.0 - args->lr * self->weight_decay) : 1.0f;
+    job.lerp_from_start = fabs((double)(float)lerp_weight) < 0.5;
+    job.lerp_coeff = job.lerp_from_start ? (float)lerp_weight : (float)lerp_weight - 1.0f;
+    job.beta2 = (float)self->beta2;
+    job.one_minus_beta2 = (float)(1.0 - self->beta2);
+    job.bc2_sqrt = (float)sqrt(bc2);
+    job.eps = (float)self->eps;
+    job.neg_step_size = (float)(-(args->lr / bc1));
+    host->parallel_for(n, 1 << 15, adamw_kernel, &job);
+    return AGLM_OK;
+}
+
+/** The optimizer vtable (static: the host keeps the pointer). */
+static const aglm_optimizer_vtable adamw_vtable = {
+    sizeof(aglm_optimizer_vtable), adamw_declare_state, NULL, adamw_step,
+};
+
+/** init: registers the "adamw" optimizer. */
+static aglm_status adamw_init(const aglm_host_api *h, aglm_ctx *ctx) {
+    aglm_component_desc d;
+    host = h;
+    d = aglm_component(AGLM_KIND_OPTIMIZER, "adamw",
+                       "AdamW with decoupled weight decay, identical to torch.optim.AdamW", "1.0.0",
+                       AGLM_SCHEMA(adamw_params), adamw_create, adamw_destroy, &adamw_vtable);
+    return host->register_component(ctx, &d);
+}
+
+AGLM_DEFINE_PLUGIN("autoglm-builtin-adamw", "1.0.0", adamw_init);

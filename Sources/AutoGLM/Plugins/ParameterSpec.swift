@@ -96,3 +96,24 @@ public protocol ComponentSchemaSource: Sendable {
     /// Names of all registered components of `kind`.
     func names(kind: ComponentKind) -> [String]
 }
+
+extension ParameterSpec {
+    /// The accepted values in words: "0...1", ">= 0", "adam|adamw", "4 items in 0...1", or "any".
+    public var rangeDescription: String {
+        func bound(_ d: Double) -> String { ParameterValue.number(d).description }
+        var range: String
+        switch (min.isFinite, max.isFinite) {
+        case (true, true): range = "\(bound(min))...\(bound(max))"
+        case (true, false): range = ">= \(bound(min))"
+        case (false, true): range = "<= \(bound(max))"
+        case (false, false): range = "any"
+        }
+        switch kind {
+        case .bool: return "true|false"
+        case .string: return "any text"
+        case .choice: return choices.joined(separator: "|")
+        case .floatList: return (listLength > 0 ? "\(listLength) items" : "items") + (range == "any" ? "" : " in \(range)")
+        case .float, .int: return range
+        }
+    }
+}

@@ -24,7 +24,7 @@ extension Tensor {
     /// Makes `self` the output of an op: if recording and any input needs a gradient, remembers
     /// the inputs and the closure that maps `self.grad` onto them. Returns `self`.
     @discardableResult
-    public func recorded(from inputs: [Tensor], _ backward: @escaping (Tensor) -> Void) -> Tensor {
+    public func recorded(from inputs: [Tensor], _ backward: @escaping (Tensor) throws -> Void) -> Tensor {
         guard Autograd.isRecording, inputs.contains(where: { $0.requiresGrad }) else { return self }
         requiresGrad = true
         parents = inputs
@@ -35,7 +35,8 @@ extension Tensor {
     /// Reverse-mode differentiation from this tensor. With no `seed`, the tensor must hold one
     /// element and its gradient is 1. Gradients accumulate into every reachable tensor that
     /// requires one; intermediate results drop their closures afterwards to free the graph.
-    public func backward(seed: Tensor? = nil) {
+    /// Throws when an op's backward fails (only plugin-supplied backward passes can).
+    public func backward(seed: Tensor? = nil) throws {
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
         // Iterative post-order DFS (graphs are deep: one node per op).
@@ -54,7 +55,7 @@ extension Tensor {
         }
         for node in order.reversed() {
             guard let fn = node.backwardFn, let g = node.grad else { continue }
-            fn(g)
+            try fn(g)
             // Free the graph as we go; intermediate gradients are no longer needed.
             node.backwardFn = nil
             node.parents = []

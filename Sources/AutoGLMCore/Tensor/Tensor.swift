@@ -19,7 +19,7 @@ public final class Tensor: @unchecked Sendable {
     /// Inputs of the op that produced this tensor (empty for leaves and constants).
     public internal(set) var parents: [Tensor] = []
     /// Propagates `self.grad` to `parents`' gradients; nil for leaves and constants.
-    public internal(set) var backwardFn: ((Tensor) -> Void)?
+    public internal(set) var backwardFn: ((Tensor) throws -> Void)?
     /// Optional name, used for parameters ("blocks.0.attn.qkv.weight").
     public var name: String?
 
@@ -97,6 +97,13 @@ public final class TensorStorage: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// Allocates `count` elements without zero-filling them, for ops that overwrite every one.
+    init(uninitializedCount count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }

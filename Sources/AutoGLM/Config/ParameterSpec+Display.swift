@@ -1,0 +1,20 @@
+import Foundation
+
+extension ParameterSpec {
+    /// A value of this parameter as `config show` prints it (bools as true/false).
+    func displayText(_ value: ParameterValue) -> String {
+        if kind == .bool, case .number(let d) = value { return d != 0 ? "true" : "false" }
+        return value.description
+    }
+
+    /// A value of this parameter as JSON text (bools as true/false, strings quoted).
+    func jsonText(_ value: ParameterValue) -> String {
+        switch value {
+        case .number(let d):
+            if kind == .bool { return d != 0 ? "true" : "false" }
+            return JSONText.number(d)
+        case .string(let s): return JSONText.string(s)
+        case .list(let items): return "[" + items.map(JSONText.number).joined(separator: ",") + "]"
+        }
+    }
+}

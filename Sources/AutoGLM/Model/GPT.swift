@@ -1,0 +1,83 @@
+import AutoGLMCore
+import Foundation
+
+/// A GPT language model as in nanoGPT: token (+ position) embeddings, pre-LayerNorm blocks whose
+/// attention is a plugin component, a 4x GELU MLP, a final LayerNorm and a head tied to the token
+/// embedding. Bias-free, like nanoGPT with `bias=False`.
+public final class GPT {
+    /// Model shape.
+    public let config: GPTConfig
+    /// Token embedding [vocab, n_embd], also the output head.
+    public let tokenEmbedding: Tensor
+    /// Position embedding [block_size, n_embd], if enabled.
+    public let positionEmbedding: Tensor?
+    /// The transformer blocks.
+    public let blocks: [TransformerBlock]
+    /// Final LayerNorm weight [n_embd].
+    public let finalNorm: Tensor
+
+    /// Builds the model with nanoGPT's initialisation: N(0, 0.02) for matrices and embeddings,
+    /// residual projections N(0, 0.02/sqrt(2·n_layer)), LayerNorm weights 1. One attention
+    /// instance per block is created from `attention` through `registry`.
+    public init(config: GPTConfig, attention: ComponentSelection, registry: PluginRegistry, seed: UInt64) throws {
+        self.config = config
+        var rng = RandomGenerator(seed: seed)
+        let c = config.nEmbd
+        tokenEmbedding = GPT.parameter("token_embedding.weight", .randn([config.vocabSize, c], std: 0.02, rng: &rng))
+        positionEmbedding = config.positionEmbedding
+            ? GPT.parameter("position_embedding.weight", .randn([config.blockSize, c], std: 0.02, rng: &rng)) : nil
+        var blocks: [TransformerBlock] = []
+        for layer in 0..<config.nLayer {
+            let attn = try AttentionInstance(registry: registry, name: attention.name, parameters: attention.parameters,
+                                             nHead: config.nHead, headDim: config.headDim, blockSize: config.blockSize,
+                                             layer: layer, nLayer: config.nLayer)
+            blocks.append(TransformerBlock(config: config, layer: layer, attention: attn, rng: &rng))
+        }
+        self.blocks = blocks
+        finalNorm = GPT.parameter("final_norm.weight", GPT.ones([c]))
+    }
+
+    /// Every trainable tensor, in a fixed order, each with its dotted name.
+    public var parameters: [Tensor] {
+        [tokenEmbedding] + (positionEmbedding.map { [$0] } ?? []) + blocks.flatMap(\.parameters) + [finalNorm]
+    }
+
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Logits [batch, seq, vocab] for `ids` (batch·seq token ids, row-major).
+    public func logits(ids: [Int32], batch: Int, seq: Int) throws -> Tensor {
+        guard seq >= 1, seq <= config.blockSize, ids.count == batch * seq else {
+            throw TensorError(message: "forward: \(ids.count) ids for batch \(batch) x seq \(seq) (block_size \(config.blockSize))")
+        }
+        var x = try Ops.embedding(tokenEmbedding, ids: ids, shape: [batch, seq])
+        if let pos = positionEmbedding {
+            let positions = try Ops.slice(pos, dim: 0, start: 0, length: seq)
+            x = try Ops.add(x, positions)
+        }
+        for block in blocks { x = try block.forward(x) }
+        x = try Ops.layerNorm(x, weight: finalNorm, bias: nil, eps: 1e-5)
+        return try Ops.linear(x, tokenEmbedding)
+    }
+
+    /// Mean cross-entropy of predicting `targets` from `ids` (both batch·seq, row-major).
+    public func loss(ids: [Int32], targets: [Int32], batch: Int, seq: Int) throws -> (loss: Tensor, logits: Tensor) {
+        let logits = try logits(ids: ids, batch: batch, seq: seq)
+        let flat = try Ops.reshape(logits, [batch * seq, config.vocabSize])
+        return (try Ops.crossEntropy(flat, targets: targets), flat)
+    }
+
+    /// A named leaf tensor that requires a gradient.
+    static func parameter(_ name: String, _ t: Tensor) -> Tensor {
+        t.name = name
+        t.requiresGrad = true
+        return t
+    }
+
+    /// A tensor of ones.
+    static func ones(_ shape: [Int]) -> Tensor {
+        let t = Tensor(zeros: shape)
+        t.data.update(repeating: 1, count: t.count)
+        return t
+    }
+}

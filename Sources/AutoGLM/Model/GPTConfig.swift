@@ -1,0 +1,24 @@
+/// Shape of a GPT model.
+public struct GPTConfig: Sendable, Codable, Equatable {
+    /// Transformer blocks.
+    public var nLayer: Int
+    /// Query heads per block.
+    public var nHead: Int
+    /// Width of the residual stream.
+    public var nEmbd: Int
+    /// Longest context (and size of the position embedding).
+    public var blockSize: Int
+    /// Tokens in the vocabulary.
+    public var vocabSize: Int
+    /// Whether learned absolute position embeddings are added (false for ALiBi-style attention).
+    public var positionEmbedding: Bool
+
+    /// Creates a shape.
+    public init(nLayer: Int, nHead: Int, nEmbd: Int, blockSize: Int, vocabSize: Int, positionEmbedding: Bool = true) {
+        self.nLayer = nLayer; self.nHead = nHead; self.nEmbd = nEmbd; self.blockSize = blockSize
+        self.vocabSize = vocabSize; self.positionEmbedding = positionEmbedding
+    }
+
+    /// Features per head.
+    public var headDim: Int { nEmbd / nHead }
+}

@@ -1,0 +1,53 @@
+import AutoGLMCore
+import Foundation
+
+/// One pre-LayerNorm transformer block: x + attn(ln1(x)), then + mlp(ln2(x)).
+public final class TransformerBlock {
+    /// LayerNorm before attention [n_embd].
+    public let norm1: Tensor
+    /// Fused query/key/value projection [(n_head + 2·kv_heads)·head_dim, n_embd].
+    public let qkv: Tensor
+    /// Attention output projection [n_embd, n_embd] (a residual projection).
+    public let proj: Tensor
+    /// LayerNorm before the MLP [n_embd].
+    public let norm2: Tensor
+    /// MLP expansion [4·n_embd, n_embd].
+    public let fc: Tensor
+    /// MLP contraction [n_embd, 4·n_embd] (a residual projection).
+    public let out: Tensor
+    /// The attention component of this block.
+    public let attention: AttentionInstance
+    private let nHead: Int, kvHeads: Int, headDim: Int
+
+    init(config: GPTConfig, layer: Int, attention: AttentionInstance, rng: inout RandomGenerator) {
+        let c = config.nEmbd, prefix = "blocks.\(layer)."
+        let residualStd = 0.02 / Float(2 * config.nLayer).squareRoot()
+        nHead = config.nHead; kvHeads = attention.kvHeads; headDim = config.headDim
+        self.attention = attention
+        norm1 = GPT.parameter(prefix + "norm1.weight", GPT.ones([c]))
+        qkv = GPT.parameter(prefix + "attn.qkv.weight", .randn([(nHead + 2 * kvHeads) * headDim, c], std: 0.02, rng: &rng))
+        proj = GPT.parameter(prefix + "attn.proj.weight", .randn([c, c], std: residualStd, rng: &rng))
+        norm2 = GPT.parameter(prefix + "norm2.weight", GPT.ones([c]))
+        fc = GPT.parameter(prefix + "mlp.fc.weight", .randn([4 * c, c], std: 0.02, rng: &rng))
+        out = GPT.parameter(prefix + "mlp.out.weight", .randn([c, 4 * c], std: residualStd, rng: &rng))
+    }
+
+    /// Trainable tensors of the block.
+    public var parameters: [Tensor] { [norm1, qkv, proj, norm2, fc, out] }
+
+    /// Applies the block to x [batch, seq, n_embd].
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let b = x.shape[0], t = x.shape[1], c = x.shape[2]
+        let h = try Ops.linear(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5), qkv)
+        func heads(_ start: Int, _ count: Int) throws -> Tensor {
+            let part = try Ops.slice(h, dim: 2, start: start * headDim, length: count * headDim)
+            return try Ops.transpose(try Ops.reshape(part, [b, t, count, headDim]), 1, 2)
+        }
+        let q = try heads(0, nHead), k = try heads(nHead, kvHeads), v = try heads(nHead + kvHeads, kvHeads)
+        let y = try attention.forward(q: q, k: k, v: v)
+        let merged = try Ops.reshape(try Ops.transpose(y, 1, 2), [b, t, c])
+        let x1 = try Ops.add(x, try Ops.linear(merged, proj))
+        let m = try Ops.linear(Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc)), out)
+        return try Ops.add(x1, m)
+    }
+}

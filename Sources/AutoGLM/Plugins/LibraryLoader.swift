@@ -1,0 +1,53 @@
+import CAutoGLM
+import Foundation
+
+/// Opens one shared object, finds and checks its entry point, and runs its init.
+enum LibraryLoader {
+    /// Host-side fix-it text shown with every ABI mismatch.
+    private static let rebuildHint = "rebuild it against this host's include/autoglm/plugin.h"
+
+    /// Loads `path`; returns what it registered or throws a reason meant for the user.
+    static func load(path: String, registry: PluginRegistry) throws -> LibraryRegistration {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let why = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw DescriptorError(message: "cannot be loaded by dlopen: \(why) (is it a shared library built for this machine? build it with `cc -shared -fPIC`)")
+        }
+        // The library is never dlclose'd: component code and static data must stay mapped.
+        guard let symbol = dlsym(handle, AGLM_ENTRY_SYMBOL) else {
+            for major in [0] + Array(2...16) {
+                if dlsym(handle, "aglm_plugin_entry_v\(major)") != nil {
+                    throw DescriptorError(message: "built for ABI \(major), host speaks \(HostAPI.abiMajor): \(rebuildHint), or use an autoglm that speaks ABI \(major)")
+                }
+            }
+            throw DescriptorError(message: "not an AutoGLM plugin: it does not export \(AGLM_ENTRY_SYMBOL) (define it with AGLM_PLUGIN_ENTRY from autoglm/plugin.h and make sure it is not static)")
+        }
+        let entryFn = unsafeBitCast(symbol, to: aglm_plugin_entry_fn.self)
+        guard let entry = entryFn() else { throw DescriptorError(message: "\(AGLM_ENTRY_SYMBOL) returned NULL") }
+        let e = entry.pointee
+        let minSize = MemoryLayout<aglm_plugin_entry>.size
+        guard e.struct_size >= minSize else {
+            throw DescriptorError(message: "aglm_plugin_entry.struct_size is \(e.struct_size), smaller than ABI 1.0's \(minSize): set it to sizeof(aglm_plugin_entry)")
+        }
+        guard e.abi_major == HostAPI.abiMajor else {
+            throw DescriptorError(message: "built for ABI \(e.abi_major), host speaks \(HostAPI.abiMajor): \(rebuildHint)")
+        }
+        guard e.min_host_minor <= e.abi_minor else {
+            throw DescriptorError(message: "inconsistent versions: min_host_minor \(e.min_host_minor) is newer than the abi_minor \(e.abi_minor) it was built with")
+        }
+        guard e.min_host_minor <= HostAPI.abiMinor else {
+            throw DescriptorError(message: "needs host ABI 1.\(e.min_host_minor) or newer, host speaks 1.\(HostAPI.abiMinor): upgrade autoglm, or rebuild the plugin with min_host_minor <= \(HostAPI.abiMinor)")
+        }
+        guard let initFn = e.`init` else { throw DescriptorError(message: "aglm_plugin_entry.init is NULL") }
+        let name = e.name.map { String(cString: $0) } ?? URL(fileURLWithPath: path).lastPathComponent
+        let version = e.version.map { String(cString: $0) } ?? ""
+        let registration = LibraryRegistration(file: path, abiMinor: e.abi_minor, libraryName: name,
+                                               libraryVersion: version, registry: registry)
+        let ctx = CallContext(file: path, component: nil, call: "init")
+        ctx.registration = registration
+        let status = initFn(HostAPI.table, ctx.pointer)
+        guard status == AGLM_OK else {
+            throw DescriptorError(message: "init failed: \(ctx.errorMessage ?? "no message") (status \(CallContext.statusName(status))); none of its components were registered")
+        }
+        return registration
+    }
+}

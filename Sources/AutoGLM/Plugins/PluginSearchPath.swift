@@ -1,0 +1,63 @@
+import Foundation
+
+/// One directory of the plugin search path, with where it came from.
+public struct PluginDirectory: Sendable, Equatable {
+    /// Where a directory on the search path came from.
+    public enum Origin: String, Sendable {
+        /// A `--plugins DIR` option.
+        case commandLine = "--plugins"
+        /// The `AUTOGLM_PLUGIN_PATH` environment variable.
+        case environment = "AUTOGLM_PLUGIN_PATH"
+        /// The config's `plugins.paths`.
+        case config = "plugins.paths"
+        /// The directory the bundled plugins are built into.
+        case bundled = "bundled"
+    }
+
+    /// The directory.
+    public var path: String
+    /// Its origin.
+    public var origin: Origin
+
+    /// Creates an entry.
+    public init(path: String, origin: Origin) { self.path = path; self.origin = origin }
+
+    /// Shared objects in the directory, sorted by name: every `*.so`/`*.dylib` of a user
+    /// directory, only `libaglm_*` files of the bundled one (which also holds other libraries).
+    /// A path naming a file directly is returned as is.
+    public func candidateFiles() -> [String] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return [] }
+        if !isDir.boolValue { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { name in
+            guard name.hasSuffix(".so") || name.hasSuffix(".dylib") else { return false }
+            return origin != .bundled || name.hasPrefix("libaglm_")
+        }.sorted().map { (path as NSString).appendingPathComponent($0) }
+    }
+}
+
+/// Builds the plugin search path in its documented order: `--plugins` options, then
+/// `AUTOGLM_PLUGIN_PATH` (colon separated), then the config's `plugins.paths`, then the bundled
+/// plugins' directory (the one holding the running executable).
+public enum PluginSearchPath {
+    /// The ordered directories.
+    public static func directories(commandLine: [String], environment: [String: String],
+                                   config: [String], bundled: String? = bundledDirectory) -> [PluginDirectory] {
+        var dirs = commandLine.map { PluginDirectory(path: $0, origin: .commandLine) }
+        if let env = environment["AUTOGLM_PLUGIN_PATH"] {
+            dirs += env.split(separator: ":").map { PluginDirectory(path: String($0), origin: .environment) }
+        }
+        dirs += config.map { PluginDirectory(path: $0, origin: .config) }
+        if let bundled { dirs.append(PluginDirectory(path: bundled, origin: .bundled)) }
+        return dirs
+    }
+
+    /// Directory of the running executable, where `swift build` puts the bundled plugins.
+    public static var bundledDirectory: String? {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return Bundle.main.executableURL?.deletingLastPathComponent().path
+        }
+        return (exe as NSString).deletingLastPathComponent
+    }
+}

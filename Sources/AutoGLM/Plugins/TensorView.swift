@@ -1,0 +1,38 @@
+import AutoGLMCore
+import CAutoGLM
+import Foundation
+
+/// Owns an `aglm_view` of a dense float32 or int32 buffer and its shape/stride arrays, at stable
+/// addresses, so `pointer` stays valid as long as this object lives.
+final class TensorView {
+    /// The C view; its `shape`/`strides` point into this object's buffers.
+    let pointer: UnsafeMutablePointer<aglm_view>
+    private let shape: UnsafeMutablePointer<Int64>
+    private let strides: UnsafeMutablePointer<Int64>
+
+    /// A dense row-major view of `count` elements at `data`.
+    init(data: UnsafeMutableRawPointer, shape dims: [Int], int32: Bool = false) {
+        let n = max(dims.count, 1)
+        shape = .allocate(capacity: n)
+        strides = .allocate(capacity: n)
+        var step: Int64 = 1
+        for i in (0..<dims.count).reversed() {
+            shape[i] = Int64(dims[i]); strides[i] = step; step *= Int64(dims[i])
+        }
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: aglm_view(struct_size: MemoryLayout<aglm_view>.size, data: data, ndim: Int32(dims.count),
+                         dtype: aglm_dtype(code: UInt8(int32 ? AGLM_DTYPE_INT.rawValue : AGLM_DTYPE_FLOAT.rawValue),
+                                           bits: 32, lanes: 1),
+                         shape: UnsafePointer(shape), strides: UnsafePointer(strides)))
+    }
+
+    /// A view of a tensor's values.
+    convenience init(_ tensor: Tensor) {
+        self.init(data: UnsafeMutableRawPointer(tensor.data), shape: tensor.shape)
+    }
+
+    deinit { pointer.deallocate(); shape.deallocate(); strides.deallocate() }
+
+    /// A copy of the view.
+    var view: aglm_view { pointer.pointee }
+}

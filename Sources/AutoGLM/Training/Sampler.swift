@@ -1,0 +1,81 @@
+import AutoGLMCore
+import Foundation
+
+/// Autoregressive text generation from a trained model.
+public enum Sampler {
+    /// Continues `prompt` (token ids, at least one) by `count` tokens, sampling each from the
+    /// softmax of the last position's logits / `temperature`, restricted to the `topK` most
+    /// likely tokens (0 = all). The context is cropped to the model's block size.
+    public static func generate(model: GPT, prompt: [Int32], count: Int, temperature: Double, topK: Int,
+                                rng: inout RandomGenerator) throws -> [Int32] {
+        precondition(!prompt.isEmpty && temperature > 0)
+        var tokens = prompt
+        let vocab = model.config.vocabSize
+        try Autograd.withNoGrad {
+            for _ in 0..<count {
+                let context = Array(tokens.suffix(model.config.blockSize))
+                let logits = try model.logits(ids: context, batch: 1, seq: context.count)
+                let last = UnsafeBufferPointer(start: logits.data + (context.count - 1) * vocab, count: vocab)
+                tokens.append(Int32(pick(Array(last), temperature: temperature, topK: topK, rng: &rng)))
+            }
+        }
+        return Array(tokens.dropFirst(prompt.count))
+    }
+
+    /// Index drawn from softmax(logits / temperature) over the top-k entries.
+    static func pick(_ logits: [Float], temperature: Double, topK: Int, rng: inout RandomGenerator) -> Int {
+        var order = Array(logits.indices)
+        if topK > 0 && topK < logits.count {
+            order.sort { logits[$0] > logits[$1] }
+            order = Array(order.prefix(topK))
+        }
+        let maxLogit = order.map { Double(logits[$0]) }.max() ?? 0
+        let weights = order.map { exp((Double(logits[$0]) - maxLogit) / temperature) }
+        var r = rng.uniform() * weights.reduce(0, +)
+        for (i, w) in zip(order, weights) {
+            r -= w
+            if r <= 0 { return i }
+        }
+        return order.last ?? 0
+    }
+}
+
+/// A trained run loaded back from its directory.
+public struct TrainedRun {
+    /// The model with the trained weights.
+    public let model: GPT
+    /// The run's tokenizer.
+    public let tokenizer: CharTokenizer
+    /// The run's manifest.
+    public let manifest: RunManifest
+
+    /// Loads `run.json`, `tokenizer.json` and `model.safetensors` from `path`; the run's
+    /// attention component must be loadable from `registry`.
+    public init(path: String, registry: PluginRegistry) throws {
+        let dir = URL(fileURLWithPath: path, isDirectory: true)
+        let manifestURL = dir.appendingPathComponent("run.json")
+        guard FileManager.default.fileExists(atPath: manifestURL.path) else {
+            throw CheckpointError(message: "\(path): not a run directory (no run.json); train one with `autoglm train`")
+        }
+        manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: manifestURL))
+        tokenizer = try CharTokenizer.load(from: dir.appendingPathComponent("tokenizer.json"))
+        let schema = registry.schema(kind: .attention, name: manifest.attention)
+        var params: [String: ParameterValue] = [:]
+        for spec in schema?.parameters ?? [] {
+            if let text = manifest.attentionParameters[spec.name] {
+                params[spec.name] = try spec.validate(.scalar(text), key: "attention.\(spec.name)", origin: "\(path)/run.json")
+            } else {
+                params[spec.name] = spec.defaultValue
+            }
+        }
+        model = try GPT(config: manifest.model, attention: ComponentSelection(kind: .attention, name: manifest.attention, parameters: params),
+                        registry: registry, seed: 0)
+        let (tensors, _) = try Safetensors.read(from: dir.appendingPathComponent("model.safetensors"))
+        for p in model.parameters {
+            guard let name = p.name, let saved = tensors[name], saved.shape == p.shape else {
+                throw CheckpointError(message: "\(path)/model.safetensors: missing or misshapen tensor '\(p.name ?? "")'; the file does not match run.json")
+            }
+            p.data.update(from: saved.data, count: p.count)
+        }
+    }
+}

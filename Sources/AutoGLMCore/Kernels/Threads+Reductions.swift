@@ -1,0 +1,24 @@
+import CBLAS
+import Foundation
+
+extension Kernels {
+    /// Sets the number of OpenBLAS threads (the other kernels use at most the active cores).
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(n, 1)))
+    }
+
+    /// Sum of squares in Double (for gradient norms).
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var acc: Float = 0, total = 0.0
+        for i in 0..<n {
+            acc += x[i] * x[i]
+            if i & 4095 == 4095 { total += Double(acc); acc = 0 }
+        }
+        return total + Double(acc)
+    }
+
+    /// x[i] *= s.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
+        for i in 0..<n { x[i] *= s }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+extension Ops {
+    /// ELU with alpha = 1: a for a > 0, e^a - 1 otherwise.
+    public static func elu(_ a: Tensor) -> Tensor {
+        let out = Tensor(uninitialized: a.shape)
+        let src = a.data, dst = out.data
+        Kernels.parallelFor(a.count, minChunk: elementwiseGrain) { r in
+            // e^x for the whole chunk (vectorised), then select.
+            Kernels.expVector(src + r.lowerBound, dst + r.lowerBound, r.count)
+            for i in r { dst[i] = src[i] > 0 ? src[i] : dst[i] - 1 }
+        }
+        let y = out.storage
+        return out.recorded(from: [a]) { g in
+            let (da, acc) = a.gradDestination(), pg = g.data, px = a.data, py = y.pointer
+            // d/dx = 1 for x > 0, e^x = y + 1 otherwise.
+            emitGrad(da, accumulate: acc, a.count) { px[$0] > 0 ? pg[$0] : pg[$0] * (py[$0] + 1) }
+        }
+    }
+
+    /// GELU, exact erf form: a · Φ(a) = 0.5 · a · (1 + erf(a / √2)) (PyTorch's default `gelu`),
+    /// vectorised (Φ to about 2e-7 relative error, within float rounding of the `erff` form).
+    public static func gelu(_ a: Tensor) -> Tensor {
+        let out = Tensor(uninitialized: a.shape)
+        let src = a.data, dst = out.data
+        Kernels.parallelFor(a.count, minChunk: elementwiseGrain / 4) { r in
+            Kernels.geluVector(src + r.lowerBound, dst + r.lowerBound, r.count)
+        }
+        return out.recorded(from: [a]) { g in
+            let (da, acc) = a.gradDestination(), pg = g.data, px = a.data
+            Kernels.parallelFor(a.count, minChunk: elementwiseGrain / 4) { r in
+                let lo = r.lowerBound
+                Kernels.geluBackwardVector(px + lo, pg + lo, da + lo, r.count, accumulate: acc)
+            }
+        }
+    }
+}

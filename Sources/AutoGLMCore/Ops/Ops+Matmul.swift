@@ -1,0 +1,148 @@
+import Foundation
+
+extension Ops {
+    /// Batched matrix product op(a) · op(b) over the last two dimensions, where op transposes
+    /// when the matching flag is set: a is [..., m, k] ([..., k, m] with `transposeA`), b is
+    /// [..., k, n] ([..., n, k] with `transposeB`); the result is [batch..., m, n] with the batch
+    /// dimensions broadcast NumPy-style. Transposes are folded into the BLAS call (no copies); a
+    /// 2-D b against a batched a is one GEMM with the batch folded into m.
+    /// Throws when an operand has fewer than 2 dimensions, the inner dimensions differ, or the
+    /// batch dimensions cannot be broadcast.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false,
+                              transposeB: Bool = false) throws -> Tensor {
+        guard a.ndim >= 2, b.ndim >= 2 else {
+            throw TensorError("matmul: operands need at least 2 dimensions: \(a.shape) x \(b.shape)")
+        }
+        let ar = a.shape[a.ndim - 2], ac = a.shape[a.ndim - 1]
+        let br = b.shape[b.ndim - 2], bc = b.shape[b.ndim - 1]
+        let m = transposeA ? ac : ar, k = transposeA ? ar : ac
+        let kb = transposeB ? bc : br, n = transposeB ? br : bc
+        guard k == kb else {
+            let ta = transposeA ? "ᵀ" : "", tb = transposeB ? "ᵀ" : ""
+            throw TensorError("matmul: inner dimensions differ: \(a.shape)\(ta) x \(b.shape)\(tb)")
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batchPlan: BroadcastPlan
+        do { batchPlan = try BroadcastPlan(batchA, batchB, op: "matmul") } catch let error as TensorError {
+            guard error.message.hasSuffix("cannot be broadcast") else { throw error }
+            throw TensorError("matmul: batch dimensions cannot be broadcast: \(a.shape) x \(b.shape)")
+        }
+        try validateShape(batchPlan.shape + [m, n], op: "matmul")
+        // With k > 0 the GEMMs (beta 0) write every element; with k == 0 the product is zero.
+        let out = k > 0 ? Tensor(uninitialized: batchPlan.shape + [m, n]) : Tensor(zeros: batchPlan.shape + [m, n])
+        let sizeA = ar * ac, sizeB = br * bc, sizeC = m * n
+        let batches = batchPlan.count
+        // lda/ldb are the stored row lengths; BLAS wants them >= 1 even for empty matrices.
+        let lda = max(ac, 1), ldb = max(bc, 1), ldc = max(n, 1)
+        let foldA = !transposeA && b.count == sizeB && batches > 1   // b is one matrix for every batch
+        let pa = a.data, pb = b.data, pc = out.data
+        if out.count > 0 && k > 0 {
+            if foldA || batches == 1 {
+                Kernels.sgemm(transA: transposeA, transB: transposeB, m: m * batches, n: n, k: k, alpha: 1,
+                              a: pa, lda: lda, b: pb, ldb: ldb, beta: 0, c: pc, ldc: ldc)
+            } else {
+                batchPlan.forEachRow(0..<batchPlan.outer) { row, offA, offB in
+                    // forEachRow walks rows of the collapsed batch dims; expand the inner one.
+                    let inner = batchPlan.inner, ia = batchPlan.innerA, ib = batchPlan.innerB
+                    for j in 0..<inner {
+                        let bi = row * inner + j
+                        Kernels.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
+                                      a: pa + (offA + j * ia) * sizeA, lda: lda,
+                                      b: pb + (offB + j * ib) * sizeB, ldb: ldb,
+                                      beta: 0, c: pc + bi * sizeC, ldc: ldc)
+                    }
+                }
+            }
+        }
+        return out.recorded(from: [a, b]) { g in
+            guard g.count > 0, k > 0 else { return }
+            let pg = g.data
+            // One batch: dop(A) = G · op(B)ᵀ, dop(B) = op(A)ᵀ · G, written in stored layouts; beta 0
+            // overwrites (fresh gradient), 1 accumulates.
+            func backward(_ ga: UnsafeMutablePointer<Float>?, _ betaA: Float, _ gb: UnsafeMutablePointer<Float>?,
+                          _ betaB: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                          _ gc: UnsafePointer<Float>, rows: Int) {
+                if let ga {
+                    if !transposeA {
+                        // dA [rows, k] = G [rows, n] · op(B)ᵀ
+                        Kernels.sgemm(transA: false, transB: !transposeB, m: rows, n: k, k: n, alpha: 1,
+                                      a: gc, lda: ldc, b: b, ldb: ldb, beta: betaA, c: ga, ldc: lda)
+                    } else {
+                        // dA [k, m] = op(B) · Gᵀ
+                        Kernels.sgemm(transA: transposeB, transB: true, m: k, n: rows, k: n, alpha: 1,
+                                      a: b, lda: ldb, b: gc, ldb: ldc, beta: betaA, c: ga, ldc: lda)
+                    }
+                }
+                if let gb {
+                    if !transposeB {
+                        // dB [k, n] = op(A)ᵀ · G
+                        Kernels.sgemm(transA: !transposeA, transB: false, m: k, n: n, k: rows, alpha: 1,
+                                      a: a, lda: lda, b: gc, ldb: ldc, beta: betaB, c: gb, ldc: ldb)
+                    } else {
+                        // dB [n, k] = Gᵀ · op(A)
+                        Kernels.sgemm(transA: true, transB: transposeA, m: n, n: k, k: rows, alpha: 1,
+                                      a: gc, lda: ldc, b: a, ldb: lda, beta: betaB, c: gb, ldc: ldb)
+                    }
+                }
+            }
+            // An operand written by exactly one GEMM per element can take a fresh, uninitialised
+            // gradient; one broadcast over batches is summed into a zero-filled one.
+            let single = foldA || batches == 1
+            let destA = a.requiresGrad ? a.gradDestination(writesAll: single || a.count == batches * sizeA) : nil
+            let destB = b.requiresGrad ? b.gradDestination(writesAll: single || b.count == batches * sizeB) : nil
+            let ga = destA?.pointer, betaA: Float = destA?.accumulate ?? true ? 1 : 0
+            let gb = destB?.pointer, betaB: Float = destB?.accumulate ?? true ? 1 : 0
+            if single {
+                backward(ga, betaA, gb, betaB, a.data, b.data, pg, rows: m * batches)
+            } else {
+                let inner = batchPlan.inner, ia = batchPlan.innerA, ib = batchPlan.innerB
+                batchPlan.forEachRow(0..<batchPlan.outer) { row, offA, offB in
+                    for j in 0..<inner {
+                        let bi = row * inner + j
+                        let oa = (offA + j * ia) * sizeA, ob = (offB + j * ib) * sizeB
+                        backward(ga.map { $0 + oa }, betaA, gb.map { $0 + ob }, betaB, a.data + oa, b.data + ob,
+                                 pg + bi * sizeC, rows: m)
+                    }
+                }
+            }
+        }
+    }
+
+    /// x · weightᵀ for x [..., in] and weight [out, in] (PyTorch `nn.Linear` layout, no bias):
+    /// the result is [..., out]. Throws when weight is not 2-D or the inner sizes differ.
+    public static func linear(_ x: Tensor, _ weight: Tensor) throws -> Tensor {
+        guard weight.ndim == 2 else {
+            throw TensorError("linear: weight must be 2-D [out, in], got \(weight.shape)")
+        }
+        guard x.ndim >= 1 else { throw TensorError("linear: input must have at least 1 dimension, got []") }
+        let outF = weight.shape[0], inF = weight.shape[1]
+        guard x.shape[x.ndim - 1] == inF else {
+            throw TensorError("linear: input features differ: \(x.shape) x \(weight.shape)ᵀ")
+        }
+        let rows = inF == 0 ? x.shape.dropLast().reduce(1, *) : x.count / inF
+        try validateShape(Array(x.shape.dropLast()) + [outF], op: "linear")
+        let outShape = Array(x.shape.dropLast()) + [outF]
+        let out = inF > 0 ? Tensor(uninitialized: outShape) : Tensor(zeros: outShape)
+        let ldx = max(inF, 1), ldy = max(outF, 1)
+        if out.count > 0 && inF > 0 {
+            Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1,
+                          a: x.data, lda: ldx, b: weight.data, ldb: ldx, beta: 0, c: out.data, ldc: ldy)
+        }
+        return out.recorded(from: [x, weight]) { g in
+            guard g.count > 0, inF > 0 else { return }
+            // g.count > 0 makes every dimension below nonzero, so each GEMM writes its whole output.
+            if x.requiresGrad {
+                // dx [rows, in] (+)= dy [rows, out] · W [out, in]
+                let (dx, acc) = x.gradDestination()
+                Kernels.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
+                              a: g.data, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx)
+            }
+            if weight.requiresGrad {
+                // dW [out, in] (+)= dyᵀ [out, rows] · x [rows, in]
+                let (dw, acc) = weight.gradDestination()
+                Kernels.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                              a: g.data, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx)
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import AutoGLM
+import Foundation
+
+/// `autoglm plugins`: what the plugin search path provides.
+struct PluginsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List the components found on the plugin search path, and the files that failed to load.",
+        subcommands: [ListPlugins.self, ShowPlugin.self],
+        defaultSubcommand: ListPlugins.self
+    )
+}
+
+/// `autoglm plugins [list]`.
+struct ListPlugins: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every component and every failed file.")
+
+    @OptionGroup var plugins: PluginOptions
+
+    func run() throws {
+        let registry = plugins.registry()
+        let rows = registry.allComponents.map { c in
+            [c.kind.rawValue, c.name, c.version, "ABI \(c.abi)", URL(fileURLWithPath: c.file).lastPathComponent, c.summary]
+        }
+        print(Table.render(header: ["KIND", "NAME", "VERSION", "ABI", "FILE", "SUMMARY"], rows: rows))
+        if !registry.libraries.isEmpty {
+            print("\nLibraries:")
+            for lib in registry.libraries { print("  \(lib.file)  (\(lib.name) \(lib.version), ABI \(lib.abi))") }
+        }
+        if !registry.failures.isEmpty {
+            print("\nFailed to load:")
+            for f in registry.failures { print("  \(f.file)\n    \(f.reason)") }
+        }
+    }
+}
+
+/// `autoglm plugins show NAME`.
+struct ShowPlugin: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a component's description and parameter schema.")
+
+    @OptionGroup var plugins: PluginOptions
+
+    @Argument(help: "Component name, e.g. adamw.")
+    var name: String
+
+    func run() throws {
+        let registry = plugins.registry()
+        let found = registry.info(named: name)
+        guard !found.isEmpty else {
+            let all = registry.allComponents.map(\.name)
+            throw ValidationError("no component named '\(name)'\(Suggestion.hint(for: name, in: all)); run `autoglm plugins` to list them")
+        }
+        for c in found {
+            print("\(c.name) — \(c.kind.rawValue) \(c.version)")
+            print("  \(c.summary)")
+            print("  file: \(c.file) (ABI \(c.abi))")
+            if let path = c.attentionPath { print("  implementation: \(path)") }
+            if c.parameters.isEmpty { print("  parameters: none"); continue }
+            print("  parameters:")
+            let rows = c.parameters.map { p in ["  " + p.name, p.kind.rawValue, p.defaultValue.description, p.rangeDescription, p.doc] }
+            print(Table.render(header: ["  NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION"], rows: rows))
+        }
+    }
+}
+
+/// Fixed-width text tables.
+enum Table {
+    /// Columns padded to their widest cell; the last column is not padded.
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

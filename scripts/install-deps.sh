@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system packages AutoGLM needs, if missing (Debian/Ubuntu; run as root or with sudo):
+#   libopenblas-dev  GEMM (cblas_sgemm, pthread build)
+#   libffi-dev       calling C functions declared at run time (schedules, scalar hooks)
+#   fortunes         the default training corpus (/usr/share/games/fortunes)
+#   gcc, g++         the system C compiler plugins are built with (and the tests use)
+set -euo pipefail
+need=()
+for pkg in libopenblas-dev libffi-dev fortunes gcc g++ make; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+    echo "install-deps: missing ${need[*]}, and this is not a Debian-like system: install them with your package manager" >&2
+    exit 1
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${need[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
