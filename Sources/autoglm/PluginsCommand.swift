@@ -58,7 +58,7 @@ struct ShowPlugin: ParsableCommand {
             if let path = c.attentionPath { print("  implementation: \(path)") }
             if c.parameters.isEmpty { print("  parameters: none"); continue }
             print("  parameters:")
-            let rows = c.parameters.map { p in ["  " + p.name, p.kind.rawValue, p.defaultValue.description, p.rangeDescription, p.doc] }
+            let rows = c.parameters.map { p in ["  " + p.name, p.kind.rawValue, p.displayText(p.defaultValue), p.rangeDescription, p.doc] }
             print(Table.render(header: ["  NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION"], rows: rows))
         }
     }

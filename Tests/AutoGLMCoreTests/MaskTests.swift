@@ -48,6 +48,12 @@ final class MaskTests: XCTestCase {
         // k >= row length keeps every entry except -inf.
         XCTAssertEqual(try Ops.topkMask(a, k: 9).values, [1, 1, 1, 1, 1, 1, 0, 1, 0, 1])
         XCTAssertEqual(try Ops.topkMask(a, k: 0).values, [Float](repeating: 0, count: 10))
+        // NaN is never kept, +inf is the largest, -0 and +0 tie (lower index first).
+        let special = TestData.tensor([2, 4], [.nan, .infinity, 1, -.infinity,
+                                               -0.0, 0.0, -1, -Float.greatestFiniteMagnitude])
+        XCTAssertEqual(try Ops.topkMask(special, k: 1).values, [0, 1, 0, 0, 1, 0, 0, 0])
+        XCTAssertEqual(try Ops.topkMask(special, k: 3).values, [0, 1, 1, 0, 1, 1, 1, 0])
+        XCTAssertEqual(try Ops.topkMask(special, k: 5).values, [0, 1, 1, 0, 1, 1, 1, 1])
         let mask = try Ops.topkMask(TestData.randn([3, 4], seed: 1), k: 2)
         XCTAssertFalse(mask.requiresGrad)
         XCTAssertNil(mask.backwardFn)

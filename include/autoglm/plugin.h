@@ -22,7 +22,7 @@
  *  - Optional function pointers are marked "optional" and may be NULL; the host checks them.
  *    All others are required and a NULL one is refused at registration with a message.
  *  - Errors: fallible functions return `aglm_status`. On failure, attach a message with
- *    `host->set_error(ctx, "...")` (see `aglm_helpers.h` for a printf-style wrapper); the host
+ *    `host->set_error(ctx, "...")` (see `autoglm/helpers.h` for a printf-style wrapper); the host
  *    prefixes it with the plugin file, component and call. Never longjmp, throw or abort across
  *    the boundary.
  *  - Ownership words: "borrowed" = valid only for the duration of the call that received it, do
@@ -119,14 +119,14 @@ typedef struct aglm_dtype {
 /** A strided view of host memory (like DLPack's DLTensor on the CPU). All memory it points to
  *  is host-owned; the view is borrowed for the duration of the call that received it. In ABI 1
  *  the host always passes dense row-major views (strides[i] = product of shape[i+1..]), but a
- *  plugin should check with `aglm_view_is_contiguous` from aglm_helpers.h and return
+ *  plugin should check with `aglm_view_is_contiguous` from autoglm/helpers.h and return
  *  AGLM_ERR_UNSUPPORTED rather than misread a strided one. */
 typedef struct aglm_view {
     size_t struct_size;     /**< sizeof(aglm_view) as known to the filler */
     void *data;             /**< first element (byte_offset already applied) */
     int32_t ndim;           /**< number of dimensions, 0..8 */
     aglm_dtype dtype;       /**< element type: float32 for activations, int32 for token ids */
-    const int64_t *shape;   /**< ndim extents */
+    const int64_t *shape;   /**< ndim extents, never NULL (even when ndim is 0) */
     const int64_t *strides; /**< ndim strides in elements (not bytes), never NULL */
 } aglm_view;
 
@@ -260,7 +260,8 @@ typedef struct aglm_optim_step {
 typedef struct aglm_optimizer_vtable {
     size_t struct_size; /**< sizeof(aglm_optimizer_vtable) */
     /** Required. Declares the state buffers of one parameter: fill up to `capacity` entries of
-     *  `decls` and store the count in *count. Called once per parameter before the first step. */
+     *  `decls` (capacity is at least 8; struct_size is pre-set) and store the count in *count.
+     *  Called once per parameter, in parameter order, before the first step. */
     aglm_status (*declare_state)(void *instance, aglm_ctx *ctx, const aglm_param_info *param,
                                  aglm_state_decl *decls, size_t capacity, size_t *count);
     /** Optional. Called once per optimizer step before the per-parameter updates. */
@@ -408,10 +409,12 @@ typedef struct aglm_host_api {
     uint32_t abi_minor;   /**< the host's minor ABI version */
     const char *host_version; /**< the host's version string */
 
-    /* --- diagnostics (thread-safe; ctx may be NULL during init) --- */
-    /** Writes a log line attributed to the calling component. */
+    /* --- diagnostics --- */
+    /** Writes a log line attributed to the calling component. Thread-safe; callable from any
+     *  thread at any time, with ctx NULL when there is no current call (shown as "plugin"). */
     void (*log)(aglm_ctx *ctx, aglm_log_level level, const char *message);
-    /** Attaches an error message to the current call (the last one set wins). */
+    /** Attaches an error message to the call that received ctx (the last one set wins). The
+     *  message is copied. Ignored when ctx is NULL. */
     void (*set_error)(aglm_ctx *ctx, const char *message);
 
     /* --- registration (only during init) --- */

@@ -2,7 +2,7 @@ import Foundation
 
 extension ParameterSpec {
     /// A value of this parameter as `config show` prints it (bools as true/false).
-    func displayText(_ value: ParameterValue) -> String {
+    public func displayText(_ value: ParameterValue) -> String {
         if kind == .bool, case .number(let d) = value { return d != 0 ? "true" : "false" }
         return value.description
     }

@@ -43,52 +43,77 @@ extension Ops {
         guard cols > 0, a.count > 0, k > 0 else { return out }
         let nRows = a.count / cols
         let px = a.data, po = out.data
-        parallelRows(nRows, rowCost: cols * 8) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-            defer { scratch.deallocate() }
+        parallelRows(nRows, rowCost: cols * 4) { range in
+            let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: cols)
+            defer { keys.deallocate() }
             for r in range {
                 let x = px + r * cols, o = po + r * cols
+                // Keys of the entries above -inf (NaN excluded), without branches: the keys of
+                // finite values and +inf lie in 0x0080_0000...0xFF80_0000.
                 var c = 0
-                for j in 0..<cols where x[j] > -.infinity { scratch[c] = x[j]; c += 1 }
+                for j in 0..<cols {
+                    let key = sortableKey(x[j])
+                    keys[c] = key
+                    c += 1 - Int((0xFF00_0000 &- UInt64(key &- 0x0080_0000)) >> 63)
+                }
                 if k >= c {
-                    for j in 0..<cols where x[j] > -.infinity { o[j] = 1 }
+                    for j in 0..<cols { o[j] = x[j] > -.infinity ? 1 : 0 }
                     continue
                 }
-                // The k-th largest value, then every value above it and the first ties.
-                let t = quickSelect(scratch, c, c - k)
-                var greater = 0
-                for j in 0..<cols where x[j] > t { greater += 1 }
-                var ties = k - greater
-                for j in 0..<cols {
-                    if x[j] > t { o[j] = 1 } else if x[j] == t && ties > 0 { o[j] = 1; ties -= 1 }
+                // Everything above the k-th largest value, then the first ties.
+                let t = floatFromKey(kthLargestKey(keys, c, k))
+                for j in 0..<cols { o[j] = x[j] > t ? 1 : 0 }
+                var ties = k - Int(Kernels.sumElements(o, cols))
+                var j = 0
+                while ties > 0 {
+                    if x[j] == t { o[j] = 1; ties -= 1 }
+                    j += 1
                 }
             }
         }
         return out
     }
 
-    /// The `index`-th smallest (0-based) of v[0..<n]; reorders v. Values are finite or +inf.
-    static func quickSelect(_ v: UnsafeMutablePointer<Float>, _ n: Int, _ index: Int) -> Float {
-        var lo = 0, hi = n - 1
-        while hi > lo {
-            // Median-of-three pivot, then a three-way partition (robust to many ties).
-            let mid = lo + (hi - lo) / 2
-            let a = v[lo], b = v[mid], c = v[hi]
-            let pivot = max(min(a, b), min(max(a, b), c))
-            var lt = lo, i = lo, gt = hi
-            while i <= gt {
-                let x = v[i]
-                if x < pivot {
-                    v[i] = v[lt]; v[lt] = x; lt += 1; i += 1
-                } else if x > pivot {
-                    v[i] = v[gt]; v[gt] = x; gt -= 1
-                } else {
-                    i += 1
+    /// A key whose unsigned order is the float order (-0 just below +0).
+    @inline(__always)
+    static func sortableKey(_ x: Float) -> UInt32 {
+        let b = x.bitPattern
+        return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+    }
+
+    /// The float whose `sortableKey` is `key`.
+    @inline(__always)
+    static func floatFromKey(_ key: UInt32) -> Float {
+        Float(bitPattern: key & 0x8000_0000 != 0 ? key ^ 0x8000_0000 : ~key)
+    }
+
+    /// The k-th largest (1-based, 1 <= k <= n) of keys[0..<n], by radix selection on 4-bit
+    /// digits from the top (branch-free counting and compaction); reorders keys.
+    static func kthLargestKey(_ keys: UnsafeMutablePointer<UInt32>, _ n: Int, _ k: Int) -> UInt32 {
+        var n = n, k = k
+        var counts = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &counts) { raw -> UInt32 in
+            let cnt = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            for shift in stride(from: UInt32(28), through: 0, by: -4) {
+                cnt.update(repeating: 0, count: 16)
+                for i in 0..<n { cnt[Int((keys[i] >> shift) & 15)] += 1 }
+                var d = 15
+                while cnt[d] < k { k -= cnt[d]; d -= 1 }
+                // Keep the candidates whose digit is d.
+                var m = 0
+                let digit = UInt32(d)
+                for i in 0..<n {
+                    let key = keys[i]
+                    keys[m] = key
+                    // +1 iff the digit equals d, in arithmetic (a compare here compiles to a
+                    // mispredicted branch).
+                    m += Int(((((key >> shift) & 15) ^ digit) &- 1) >> 31)
                 }
+                n = m
+                if n == 1 { break }
             }
-            if index < lt { hi = lt - 1 } else if index > gt { lo = gt + 1 } else { return pivot }
+            return keys[0]
         }
-        return v[lo]
     }
 
     /// A constant [rows, cols] 0/1 mask: 1 where j <= i + (cols - rows) and, when window > 0,

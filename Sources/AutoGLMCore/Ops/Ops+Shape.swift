@@ -148,10 +148,9 @@ extension Ops {
         return out.recorded(from: parts) { g in
             let pg = g.data
             for (i, p) in parts.enumerated() where p.requiresGrad {
-                // A tensor passed twice must not be overwritten by its second copy.
-                let repeated = parts[..<i].contains { $0 === p }
+                // A tensor passed twice accumulates its second block (its gradient exists by then).
                 let block = p.shape[d] * inner, o0 = offsets[i]
-                let (dp, acc) = repeated ? (p.gradBuffer(), true) : p.gradDestination()
+                let (dp, acc) = p.gradDestination()
                 parallelRows(outer, rowCost: block) { range in
                     for o in range {
                         let src = pg + o * outRow + o0

@@ -3,12 +3,12 @@
  * only; include/autoglm/helpers.h would shorten it). It registers one evaluator, "mean_logit",
  * that reports the mean of every logit it was shown, multiplied by its `scale` parameter.
  *
- * Build, from the repository root:
+ * Build (from a directory holding this file and AutoGLM's include/, or point -I at it):
  *     cc -shared -fPIC -O2 -I include -o toy_metric.so toy_metric.c
  * Use: put toy_metric.so in a plugin directory (e.g. `--plugins DIR`) and select it in a config:
- *     evaluators:
- *       - name: mean_logit
- *         scale: 2.0
+ *     evaluators: [perplexity, mean_logit]
+ *     params:
+ *       mean_logit: { scale: 2.0 }
  */
 #include <autoglm/plugin.h>
 
