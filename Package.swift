@@ -1,11 +1,20 @@
 // swift-tools-version: 6.1
 // AutoGLM: a Swift training host whose attention variants, optimizers, evaluators and callbacks are
 // C plugins loaded against include/autoglm/plugin.h.
+import Foundation
 import PackageDescription
 
-/// The plugins bundled with AutoGLM. Each is one folder under plugins/ and one dynamic library
-/// product named `aglm_<folder>`, built next to the `autoglm` executable, where the host finds it.
-let bundledPlugins = ["causal_dense", "adamw", "perplexity", "jsonl_log"]
+/// The plugins bundled with AutoGLM: every folder under plugins/ holding C sources. Each becomes
+/// one dynamic library product named `aglm_<folder>`, built next to the `autoglm` executable,
+/// where the host finds it. Adding a plugin is adding a folder.
+let bundledPlugins: [String] = {
+    let root = Context.packageDirectory + "/plugins"
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    return folders.filter { folder in
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? []
+        return files.contains { $0.hasSuffix(".c") }
+    }.sorted()
+}()
 
 /// Optimisation flags for the C plugins (the host's kernels are Swift, built with -O by -c release).
 let pluginCFlags: [CSetting] = [

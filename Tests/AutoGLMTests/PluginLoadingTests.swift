@@ -88,10 +88,15 @@ final class PluginLoadingTests: XCTestCase {
 
     func testBundledPluginsAllLoad() {
         let registry = PluginBuilder.bundledRegistry()
-        XCTAssertEqual(registry.names(kind: .attention), ["causal_dense"])
-        XCTAssertEqual(registry.names(kind: .optimizer), ["adamw"])
-        XCTAssertEqual(registry.names(kind: .evaluator), ["perplexity"])
-        XCTAssertEqual(registry.names(kind: .callback), ["jsonl_log"])
+        XCTAssertTrue(registry.names(kind: .attention).contains("causal_dense"))
+        XCTAssertTrue(registry.names(kind: .optimizer).contains("adamw"))
+        XCTAssertTrue(registry.names(kind: .evaluator).contains("perplexity"))
+        XCTAssertTrue(registry.names(kind: .callback).contains("jsonl_log"))
+        let root = PluginBuilder.repoRoot.appendingPathComponent("plugins").path
+        let folders = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? []).contains { $0.hasSuffix(".c") }
+        }
+        XCTAssertEqual(registry.libraries.count, folders.count, "one library per plugins/ folder: \(folders)")
         for c in registry.allComponents { XCTAssertFalse(c.summary.isEmpty, c.name) }
     }
 

@@ -60,7 +60,7 @@ extension Ops {
                 defer { xhat.deallocate(); dxhat.deallocate() }
                 for chunk in chunkRange {
                     let dwp = pp.map { $0 + chunk * 2 * c }, dbp = dwp.map { $0 + c }
-                    for r in (chunk * perChunk)..<min(nRows, (chunk + 1) * perChunk) {
+                    for r in min(nRows, chunk * perChunk)..<min(nRows, (chunk + 1) * perChunk) {
                         let x = px + r * c, gr = pg + r * c
                         let mean = ps[2 * r], rstd = ps[2 * r + 1]
                         for j in 0..<c { xhat[j] = (x[j] - mean) * rstd }

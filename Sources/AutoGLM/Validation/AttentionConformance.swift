@@ -1,0 +1,97 @@
+import AutoGLMCore
+import Foundation
+
+/// Generic checks of an attention component on random inputs.
+enum AttentionConformance {
+    static let batch = 2, heads = 4, seq = 9, dim = 8
+
+    static func run(info: ComponentInfo, registry: PluginRegistry, parameters: [String: ParameterValue],
+                    into report: inout ConformanceReport) {
+        func make() throws -> AttentionInstance {
+            try AttentionInstance(registry: registry, name: info.name, parameters: parameters, nHead: heads, headDim: dim,
+                                  blockSize: 16, layer: 0, nLayer: 1)
+        }
+        report.record(info.name, "lifecycle twice") { try PluginValidator.lifecycleTwice(make) }
+        report.record(info.name, "state round trip") { try PluginValidator.stateRoundTrip(make) }
+        guard let attention = try? make() else { return }
+        var rng = RandomGenerator(seed: 42)
+        let kv = attention.kvHeads
+        func input(_ h: Int) -> Tensor { .randn([batch, h, seq, dim], rng: &rng, requiresGrad: true) }
+        let q = input(heads), k = input(kv), v = input(kv)
+        report.record(info.name, "output shape and values") {
+            let out = try attention.forward(q: q, k: k, v: v)
+            guard out.shape == q.shape else { throw ConformanceFailure("output shape \(out.shape), expected \(q.shape)") }
+            guard out.values.allSatisfy(\.isFinite) else { throw ConformanceFailure("output has NaN or Inf") }
+            return "kv_heads \(kv), output \(out.shape)"
+        }
+        report.record(info.name, "causal (outputs up to t ignore inputs after t)") {
+            try causality(attention, q, k, v)
+        }
+        report.record(info.name, "gradient check (central differences)") {
+            try gradientCheck(attention, q, k, v, rng: &rng)
+        }
+        report.record(info.name, "distance to dense causal attention (informational)") {
+            let out = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
+            let dense = try Autograd.withNoGrad { try denseAttention(q, k, v) }
+            let diff = zip(out.values, dense.values).map { abs($0 - $1) }.max() ?? 0
+            return String(format: "max |out - dense| = %.3g", diff)
+        }
+    }
+
+    /// Reference: softmax(q kᵀ/√d, causal) v with key/value heads repeated for GQA.
+    static func denseAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> Tensor {
+        let groups = q.shape[1] / k.shape[1]
+        let kr = groups > 1 ? try Ops.repeatInterleave(k, dim: 1, times: groups) : k
+        let vr = groups > 1 ? try Ops.repeatInterleave(v, dim: 1, times: groups) : v
+        let scores = Ops.affine(try Ops.matmul(q, kr, transposeB: true), scale: 1 / Float(q.shape[3]).squareRoot(), shift: 0)
+        return try Ops.matmul(Ops.softmax(scores, causal: true), vr)
+    }
+
+    /// Changes every input at positions after `cut` and checks outputs up to `cut` are unchanged.
+    static func causality(_ attention: AttentionInstance, _ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> String {
+        let cut = seq / 2
+        func perturbed(_ t: Tensor) -> Tensor {
+            let c = Tensor(shape: t.shape, values: t.values)
+            let rows = t.count / (seq * dim)
+            for r in 0..<rows { for s in (cut + 1)..<seq { for d in 0..<dim { c.data[(r * seq + s) * dim + d] += 3 } } }
+            return c
+        }
+        let a = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
+        let b = try Autograd.withNoGrad { try attention.forward(q: perturbed(q), k: perturbed(k), v: perturbed(v)) }
+        var worst: Float = 0
+        for r in 0..<(a.count / (seq * dim)) {
+            for s in 0...cut { for d in 0..<dim { worst = max(worst, abs(a.data[(r * seq + s) * dim + d] - b.data[(r * seq + s) * dim + d])) } }
+        }
+        guard worst <= 1e-5 else { throw ConformanceFailure("output at position <= \(cut) changed by \(worst) when later inputs changed: not causal") }
+        return String(format: "max change %.2g", worst)
+    }
+
+    /// Analytic gradients of sum(out ∘ R) against central differences on sampled entries.
+    static func gradientCheck(_ attention: AttentionInstance, _ q: Tensor, _ k: Tensor, _ v: Tensor,
+                              rng: inout RandomGenerator) throws -> String {
+        let r = Tensor.randn(q.shape, rng: &rng)
+        for t in [q, k, v] { t.grad = nil }
+        try Ops.sumAll(try Ops.mul(try attention.forward(q: q, k: k, v: v), r)).backward()
+        func objective() throws -> Double {
+            let out = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
+            return zip(out.values, r.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        var worst = 0.0
+        for (name, t) in [("q", q), ("k", k), ("v", v)] {
+            guard let grad = t.grad else { throw ConformanceFailure("no gradient reached \(name)") }
+            for _ in 0..<8 {
+                let i = rng.below(t.count), saved = t.data[i], eps: Float = 1e-2
+                t.data[i] = saved + eps; let up = try objective()
+                t.data[i] = saved - eps; let down = try objective()
+                t.data[i] = saved
+                let numeric = (up - down) / Double(2 * eps), analytic = Double(grad.data[i])
+                let ratio = abs(numeric - analytic) / (2e-3 + 5e-2 * abs(numeric))
+                worst = max(worst, ratio)
+                if ratio > 1 {
+                    throw ConformanceFailure("d/d\(name)[\(i)]: backward gives \(analytic), finite differences \(numeric)")
+                }
+            }
+        }
+        return String(format: "24 entries, worst error %.0f%% of tolerance", worst * 100)
+    }
+}

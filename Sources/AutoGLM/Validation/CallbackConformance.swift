@@ -1,0 +1,36 @@
+import AutoGLMCore
+import Foundation
+
+/// Generic checks of a callback: every event of a short synthetic run is accepted.
+enum CallbackConformance {
+    static func run(info: ComponentInfo, registry: PluginRegistry, parameters: [String: ParameterValue],
+                    into report: inout ConformanceReport) {
+        func make() throws -> CallbackInstance { try CallbackInstance(registry: registry, name: info.name, parameters: parameters) }
+        report.record(info.name, "lifecycle twice") { try PluginValidator.lifecycleTwice(make) }
+        report.record(info.name, "state round trip") { try PluginValidator.stateRoundTrip(make) }
+        report.record(info.name, "every event of a synthetic run accepted") {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aglm-validate-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let callback = try make()
+            var state = TrainerSnapshot()
+            state.maxSteps = 4
+            state.runDir = dir.path
+            var control = TrainerControl()
+            var events: [TrainingEvent] = [.trainBegin]
+            for _ in 1...4 { events += [.stepBegin, .stepEnd] }
+            events += [.evaluate, .save, .trainEnd]
+            var requests: [String] = []
+            for event in events {
+                if event == .stepEnd {
+                    state.step += 1; state.loss = 3.0 / Double(state.step); state.lr = 1e-3; state.gradNorm = 0.5
+                    state.tokensSeen += 64
+                }
+                if event == .evaluate { state.metrics = [("val/loss", 2.5), ("val/perplexity", 12.2)] }
+                try callback.onEvent(event, state: state, control: &control)
+                if control.stop { requests.append("stop@\(event)") }
+            }
+            return "\(events.count) events" + (requests.isEmpty ? "" : "; requested " + requests.joined(separator: ", "))
+        }
+    }
+}

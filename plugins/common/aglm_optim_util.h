@@ -1,0 +1,214 @@
+/*
+ * plugins/common/aglm_optim_util.h — code shared by the bundled optimizers (sgd, adam, rmsprop,
+ * adagrad, lion, lamb, adafactor, muon), included as `#include "../common/aglm_optim_util.h"`.
+ *
+ * Header-only: everything is `static inline`, so a plugin including it still exports exactly
+ * `aglm_plugin_entry_v1`. Built on include/autoglm/helpers.h; the same threading rules apply
+ * (a helper taking a ctx only during the call that received it, on its thread).
+ *
+ * Contents:
+ *   aglm_optim_betas         reads a 2-item FLOAT_LIST of decay rates, each in [0, 1)
+ *   aglm_optim_positive      refuses a value that must be > 0 (inclusive bounds cannot say so)
+ *   aglm_optim_declare_like  declares state buffers shaped like the parameter
+ *   aglm_optim_check_step    validates an aglm_optim_step (views, sizes, state count, step >= 1)
+ *   aglm_optim_lerp_*        torch's lerp (the two-branch CPU formula), for moving averages
+ *   aglm_optim_sign          sign(x) in {-1, 0, 1}, branch-free so loops vectorise
+ *   aglm_optim_reduce        deterministic blocked sums over [0, n) on the host's threads
+ *   aglm_optim_scratch       a growable plugin-owned scratch buffer
+ */
+#ifndef AGLM_OPTIM_UTIL_H
+#define AGLM_OPTIM_UTIL_H
+
+#include <autoglm/helpers.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** Elements per parallel_for chunk of an elementwise update (as adamw: below this, one thread). */
+#define AGLM_OPTIM_CHUNK ((int64_t)1 << 15)
+
+/** Reads the FLOAT_LIST parameter `name` into out[0..1]; fails with a message unless it has
+ *  exactly 2 items, each in [0, 1) (the strict upper bound cannot be expressed in a schema). */
+static inline aglm_status aglm_optim_betas(const aglm_host_api *host, aglm_ctx *ctx,
+                                           const aglm_params *params, const char *name,
+                                           double out[2]) {
+    size_t n = aglm_param_list(host, params, name, out, 2);
+    int i;
+    if (n != 2)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "%s must have exactly 2 items, got %lu", name, (unsigned long)n);
+    for (i = 0; i < 2; ++i)
+        if (!(out[i] >= 0.0 && out[i] < 1.0))
+            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                               "%s[%d] must be in [0, 1), got %g", name, i, out[i]);
+    return AGLM_OK;
+}
+
+/** AGLM_OK if value > 0, else an error naming the parameter. */
+static inline aglm_status aglm_optim_positive(const aglm_host_api *host, aglm_ctx *ctx,
+                                              const char *name, double value) {
+    if (value > 0.0) return AGLM_OK;
+    return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be > 0, got %g", name, value);
+}
+
+/** Declares `n` float32 buffers named `names[0..n)`, each shaped like `param`, and stores n in
+ *  *count (for declare_state). */
+static inline aglm_status aglm_optim_declare_like(const aglm_host_api *host, aglm_ctx *ctx,
+                                                  const aglm_param_info *param,
+                                                  aglm_state_decl *decls, size_t capacity,
+                                                  const char *const *names, size_t n,
+                                                  size_t *count) {
+    size_t i;
+    if (capacity < n)
+        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL,
+                           "needs %lu state buffers, the host offers %lu", (unsigned long)n,
+                           (unsigned long)capacity);
+    for (i = 0; i < n; ++i) {
+        aglm_status st = aglm_state_like(host, ctx, &decls[i], names[i], param);
+        if (st != AGLM_OK) return st;
+    }
+    *count = n;
+    return AGLM_OK;
+}
+
+/** Validates one step's arguments: value and gradient dense float32 views of param->numel
+ *  elements, exactly `states` state buffers, each dense float32 with `state_numels[i]` elements
+ *  (state_numels NULL: each has param->numel), and a 1-based step counter. */
+static inline aglm_status aglm_optim_check_step(const aglm_host_api *host, aglm_ctx *ctx,
+                                                const aglm_optim_step *args, size_t states,
+                                                const int64_t *state_numels) {
+    const aglm_param_info *param = args->param;
+    const char *name = param != NULL && param->name != NULL ? param->name : "parameter";
+    const int64_t n = param != NULL ? param->numel : -1;
+    aglm_status st;
+    size_t i;
+    if (param == NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "no parameter description");
+    if ((st = aglm_check_view(host, ctx, args->value, name, AGLM_DTYPE_FLOAT, -1)) != AGLM_OK ||
+        (st = aglm_check_view(host, ctx, args->grad, "gradient", AGLM_DTYPE_FLOAT, -1)) != AGLM_OK)
+        return st;
+    if (aglm_view_numel(args->value) != n || aglm_view_numel(args->grad) != n)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "%s: parameter has %lld elements, its value %lld and gradient %lld",
+                           name, (long long)n, (long long)aglm_view_numel(args->value),
+                           (long long)aglm_view_numel(args->grad));
+    if (args->state_count != states)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "%s: expected %lu state buffers, got %lu",
+                           name, (unsigned long)states, (unsigned long)args->state_count);
+    for (i = 0; i < states; ++i) {
+        const int64_t want = state_numels != NULL ? state_numels[i] : n;
+        if ((st = aglm_check_view(host, ctx, args->states[i], "state buffer", AGLM_DTYPE_FLOAT,
+                                  -1)) != AGLM_OK)
+            return st;
+        if (aglm_view_numel(args->states[i]) != want)
+            return aglm_errorf(host, ctx, AGLM_ERR_STATE,
+                               "%s: state buffer %lu has %lld elements, expected %lld", name,
+                               (unsigned long)i, (long long)aglm_view_numel(args->states[i]),
+                               (long long)want);
+    }
+    if (args->step < 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "step counter must start at 1, got %lld",
+                           (long long)args->step);
+    return AGLM_OK;
+}
+
+/** torch's CPU lerp(start, end, w): start + w·(end − start) when |w| < 0.5, else
+ *  end − (end − start)·(1 − w). Precompute once per step with aglm_optim_lerp_weight. */
+typedef struct aglm_optim_lerp {
+    float coeff;     /**< w, or w − 1 (= −(1 − w) exactly) on the second branch */
+    int from_start;  /**< 1 on the first branch */
+} aglm_optim_lerp;
+
+/** The lerp coefficients of weight `w` (a double, rounded to float as torch does). */
+static inline aglm_optim_lerp aglm_optim_lerp_weight(double w) {
+    aglm_optim_lerp l;
+    const float wf = (float)w;
+    l.from_start = fabsf(wf) < 0.5f;
+    l.coeff = l.from_start ? wf : wf - 1.0f;
+    return l;
+}
+
+/** lerp(start, end, w) with coefficients from aglm_optim_lerp_weight. */
+static inline float aglm_optim_lerp_apply(aglm_optim_lerp l, float start, float end) {
+    return (l.from_start ? start : end) + l.coeff * (end - start);
+}
+
+/** sign(x): 1, -1 or 0 (also 0 for NaN), without branches. */
+static inline float aglm_optim_sign(float x) { return (float)(x > 0.0f) - (float)(x < 0.0f); }
+
+/** Computes `nsums` partial sums over items [begin, end) into sums[0..nsums) (pre-zeroed); may
+ *  also update the items. Runs on host worker threads: thread-safe, no ctx. */
+typedef void (*aglm_optim_sum_fn)(void *user, int64_t begin, int64_t end, double *sums);
+
+/** Internal: the job aglm_optim_reduce hands to parallel_for. */
+typedef struct aglm_optim_reduce_job {
+    aglm_optim_sum_fn fn;
+    void *user;
+    int64_t n, block;
+    int nsums;
+    double *partials;
+} aglm_optim_reduce_job;
+
+/** Internal: runs the blocks [begin, end) of an aglm_optim_reduce. */
+static inline void aglm_optim_reduce_blocks(void *user, int64_t begin, int64_t end) {
+    const aglm_optim_reduce_job *job = (const aglm_optim_reduce_job *)user;
+    int64_t b;
+    for (b = begin; b < end; ++b) {
+        const int64_t lo = b * job->block;
+        const int64_t hi = lo + job->block < job->n ? lo + job->block : job->n;
+        double *sums = job->partials + b * job->nsums;
+        int k;
+        for (k = 0; k < job->nsums; ++k) sums[k] = 0.0;
+        job->fn(job->user, lo, hi, sums);
+    }
+}
+
+/** Runs `fn` over [0, n) in fixed blocks of `block` items, spread over the host's threads, and
+ *  adds each block's `nsums` (1..8) sums in block order into out[0..nsums): the result is the
+ *  same whatever the number of threads. */
+static inline aglm_status aglm_optim_reduce(const aglm_host_api *host, aglm_ctx *ctx, int64_t n,
+                                            int64_t block, int nsums, aglm_optim_sum_fn fn,
+                                            void *user, double *out) {
+    aglm_optim_reduce_job job;
+    int64_t blocks, b;
+    int k;
+    for (k = 0; k < nsums; ++k) out[k] = 0.0;
+    if (n <= 0) return AGLM_OK;
+    if (block < 1) block = 1;
+    blocks = (n + block - 1) / block;
+    job.fn = fn;
+    job.user = user;
+    job.n = n;
+    job.block = block;
+    job.nsums = nsums;
+    job.partials = (double *)malloc((size_t)blocks * (size_t)nsums * sizeof(double));
+    if (job.partials == NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY,
+                           "out of memory (partial sums of %lld blocks)", (long long)blocks);
+    host->parallel_for(blocks, 1, aglm_optim_reduce_blocks, &job);
+    for (b = 0; b < blocks; ++b)
+        for (k = 0; k < nsums; ++k) out[k] += job.partials[b * nsums + k];
+    free(job.partials);
+    return AGLM_OK;
+}
+
+/** Makes *buffer (plugin-owned, malloc'd, freed by the caller with free()) hold at least `bytes`
+ *  bytes, growing it when needed; *capacity tracks its size. Returns it, or NULL with an
+ *  out-of-memory error set. The contents are not preserved when it grows. */
+static inline void *aglm_optim_scratch(const aglm_host_api *host, aglm_ctx *ctx, void **buffer,
+                                       size_t *capacity, size_t bytes) {
+    if (*buffer != NULL && *capacity >= bytes) return *buffer;
+    free(*buffer);
+    *capacity = 0;
+    *buffer = malloc(bytes != 0 ? bytes : 1);
+    if (*buffer == NULL) {
+        aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory (scratch of %lu bytes)",
+                    (unsigned long)bytes);
+        return NULL;
+    }
+    *capacity = bytes;
+    return *buffer;
+}
+
+#endif /* AGLM_OPTIM_UTIL_H */
