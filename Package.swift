@@ -16,10 +16,22 @@ let bundledPlugins: [String] = {
     }.sorted()
 }()
 
+/// The hot code (tensor kernels, bundled plugins) is compiled for AVX2/FMA (Haswell or newer,
+/// which the project's x86-64 machines are); `autoglm` checks the CPU at start-up and says so
+/// instead of crashing. Build with AUTOGLM_PORTABLE=1 for baseline x86-64.
+let portable = Context.environment["AUTOGLM_PORTABLE"] != nil
+#if arch(x86_64)
+let swiftCPUFlags = portable ? [] : ["-target-cpu", "haswell"]
+let cCPUFlags = portable ? [] : ["-march=haswell"]
+#else
+let swiftCPUFlags: [String] = []
+let cCPUFlags: [String] = []
+#endif
+
 /// Optimisation flags for the C plugins (the host's kernels are Swift, built with -O by -c release).
 let pluginCFlags: [CSetting] = [
     .headerSearchPath("../../include"),
-    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"]),
+    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags),
 ]
 
 let package = Package(
@@ -45,7 +57,7 @@ let package = Package(
         .target(
             name: "AutoGLMCore",
             dependencies: ["CBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"]), .swiftLanguageMode(.v5)]
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config.
         .target(
@@ -64,7 +76,8 @@ let package = Package(
             dependencies: [
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.

@@ -32,7 +32,7 @@ final class CommandLineTests: XCTestCase {
         for expected in ["betas", "[0.9, 0.999]", "weight_decay", "amsgrad", "false"] {
             XCTAssertTrue(output.contains(expected), "missing '\(expected)' in:\n\(output)")
         }
-        let missing = try autoglm(["plugins", "show", "adamx"])
+        let missing = try autoglm(["plugins", "show", "adamww"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.output.contains("did you mean 'adamw'"), missing.output)
     }

@@ -10,7 +10,10 @@
  *                aglm_metric_rank          position of one entry of a row in that order
  *                aglm_metric_argmax        top-1 prediction in that order
  *                aglm_metric_max_prob      largest softmax probability of a row
- *   callbacks    aglm_metric_find          look a metric up in the trainer state
+ *   callbacks    aglm_metric_at            the i-th metric of the trainer state
+ *                aglm_metric_find          look a metric up in the trainer state by name
+ *                aglm_metric_missing       error naming a metric that was not reported
+ *                aglm_format_double        shortest round-trip text of a double
  *                aglm_monitor_*            "best value so far" of a monitored metric (min/max
  *                                          mode, min_delta), with checkpoint serialisation
  *                aglm_state_put_* / aglm_state_reader   little-endian save_state/load_state I/O
@@ -28,6 +31,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,17 +125,21 @@ static inline double aglm_metric_max_prob(const float *row, int64_t vocab) {
 /* Callbacks: metrics of the trainer state                                                       */
 /* ------------------------------------------------------------------------------------------- */
 
-/** The metric called `name` in the trainer's latest evaluation results, or NULL. Steps through
- *  the array by the struct_size of its first element, as plugin.h requires. */
+/** The i-th metric (i < state->metric_count) of the trainer's latest evaluation results.
+ *  Steps through the array by the struct_size of its first element, as plugin.h requires. */
+static inline const aglm_metric *aglm_metric_at(const aglm_trainer_state *state, size_t i) {
+    size_t stride = state->metrics[0].struct_size;
+    if (stride < sizeof(aglm_metric)) stride = sizeof(aglm_metric);
+    return (const aglm_metric *)(const void *)((const unsigned char *)state->metrics + i * stride);
+}
+
+/** The metric called `name` in the trainer's latest evaluation results, or NULL. */
 static inline const aglm_metric *aglm_metric_find(const aglm_trainer_state *state,
                                                   const char *name) {
-    const unsigned char *base = (const unsigned char *)state->metrics;
-    size_t i, stride;
-    if (base == NULL || state->metric_count == 0) return NULL;
-    stride = state->metrics[0].struct_size;
-    if (stride < sizeof(aglm_metric)) stride = sizeof(aglm_metric);
+    size_t i;
+    if (state->metrics == NULL) return NULL;
     for (i = 0; i < state->metric_count; ++i) {
-        const aglm_metric *m = (const aglm_metric *)(const void *)(base + i * stride);
+        const aglm_metric *m = aglm_metric_at(state, i);
         if (m->name != NULL && strcmp(m->name, name) == 0) return m;
     }
     return NULL;
@@ -141,13 +149,10 @@ static inline const aglm_metric *aglm_metric_find(const aglm_trainer_state *stat
 static inline aglm_status aglm_metric_missing(const aglm_host_api *host, aglm_ctx *ctx,
                                               const aglm_trainer_state *state, const char *name) {
     char list[512];
-    size_t i, used = 0;
-    const unsigned char *base = (const unsigned char *)state->metrics;
-    size_t stride = state->metric_count > 0 ? state->metrics[0].struct_size : sizeof(aglm_metric);
-    if (stride < sizeof(aglm_metric)) stride = sizeof(aglm_metric);
+    size_t i, used = 0, count = state->metrics != NULL ? state->metric_count : 0;
     list[0] = '\0';
-    for (i = 0; i < state->metric_count && used + 1 < sizeof list; ++i) {
-        const aglm_metric *m = (const aglm_metric *)(const void *)(base + i * stride);
+    for (i = 0; i < count && used + 1 < sizeof list; ++i) {
+        const aglm_metric *m = aglm_metric_at(state, i);
         int w = snprintf(list + used, sizeof list - used, "%s%s", i > 0 ? ", " : "",
                          m->name != NULL ? m->name : "?");
         if (w < 0) break;
@@ -157,7 +162,26 @@ static inline aglm_status aglm_metric_missing(const aglm_host_api *host, aglm_ct
     return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                        "monitored metric '%s' was not reported by the evaluation (reported: %s); "
                        "evaluator metrics are named \"val/<metric>\"",
-                       name, state->metric_count > 0 ? list : "none");
+                       name, count > 0 ? list : "none");
+}
+
+/** Writes `x` into `buf` with the fewest significant digits (15 to 17) that read back as the
+ *  same double ("%.*g"); NaN and infinities as "nan", "inf" and "-inf". Returns `buf`. */
+static inline const char *aglm_format_double(char *buf, size_t size, double x) {
+    int digits;
+    if (x != x) {
+        snprintf(buf, size, "nan");
+        return buf;
+    }
+    if (isinf(x)) {
+        snprintf(buf, size, "%s", x > 0 ? "inf" : "-inf");
+        return buf;
+    }
+    for (digits = 15; digits <= 17; ++digits) {
+        snprintf(buf, size, "%.*g", digits, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+    return buf;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -322,6 +346,8 @@ static inline aglm_status aglm_monitor_observe(const aglm_host_api *host, aglm_c
                                                aglm_monitor *m, const aglm_trainer_state *state,
                                                double *value, int *improved) {
     const aglm_metric *metric = aglm_metric_find(state, m->name);
+    *value = NAN;
+    *improved = 0;
     if (metric == NULL) return aglm_metric_missing(host, ctx, state, m->name);
     *value = metric->value;
     *improved = aglm_monitor_improves(m, metric->value);
@@ -353,11 +379,14 @@ static inline aglm_status aglm_monitor_load(const aglm_host_api *host, aglm_ctx 
     uint64_t mode, step;
     double best;
     char *name = NULL;
+    *same = 0;
     if (!aglm_state_get_u64(r, &mode) || !aglm_state_get_f64(r, &best) ||
-        !aglm_state_get_u64(r, &step) || !aglm_state_get_str(r, &name) || mode > 1)
+        !aglm_state_get_u64(r, &step) || !aglm_state_get_str(r, &name) || mode > 1) {
+        free(name);
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "truncated or corrupt monitor state (%lu bytes)",
                            (unsigned long)r->size);
+    }
     *same = strcmp(name, m->name) == 0 && (int)mode == m->maximize;
     if (*same) {
         m->best = best;

@@ -12,7 +12,7 @@ enum HostAPI {
     /// Major ABI version this host implements.
     static let abiMajor: UInt32 = UInt32(AGLM_ABI_MAJOR)
     /// The host's version string.
-    static let version = "0.1.0"
+    static let version = HostInfo.version
     /// Logger for messages from plugins.
     static let logger = Logger(label: "autoglm.plugin")
 

@@ -16,7 +16,7 @@ enum OptimizerConformance {
         }
         report.record(info.name, "lifecycle twice") { try PluginValidator.lifecycleTwice { try make(params()) } }
         report.record(info.name, "state round trip") { try PluginValidator.stateRoundTrip { try make(params()) } }
-        report.record(info.name, "decreases a quadratic (0.5·|p − target|², 200 steps, lr 0.01)") {
+        report.record(info.name, "decreases a quadratic (0.5·|p − target|², 200 steps, lr 0.05)") {
             let ps = params()
             var rng = RandomGenerator(seed: 6)
             let targets = ps.map { Tensor.randn($0.shape, std: 0.5, rng: &rng) }
@@ -36,7 +36,7 @@ enum OptimizerConformance {
                 for (p, t) in zip(ps, targets) {
                     p.grad = Tensor(shape: p.shape, values: zip(p.values, t.values).map { $0 - $1 })
                 }
-                try optimizer.step(lr: 0.01, step: step)
+                try optimizer.step(lr: 0.05, step: step)
             }
             let end = loss()
             guard end.isFinite, end < 0.5 * start else {

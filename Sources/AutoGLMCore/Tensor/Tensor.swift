@@ -94,17 +94,15 @@ public final class TensorStorage: @unchecked Sendable {
     /// Allocates `count` zero-filled elements.
     public init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        pointer = BufferPool.shared.take(count: max(count, 1))
+        pointer.update(repeating: 0, count: max(count, 1))
     }
 
     /// Allocates `count` elements without zero-filling them, for ops that overwrite every one.
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.shared.take(count: max(count, 1))
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { BufferPool.shared.give(pointer, count: max(count, 1)) }
 }

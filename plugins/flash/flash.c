@@ -1,0 +1,741 @@
+/*
+ * flash — fused, tiled causal attention in the style of FlashAttention-2 (Dao, "FlashAttention-2:
+ * Faster Attention with Better Parallelism and Work Partitioning", 2023, Algorithms 1 and 2; the
+ * online softmax is Milakov & Gimelshein, "Online normalizer calculation for softmax", 2018).
+ * It computes exactly what `causal_dense` computes,
+ *
+ *     S = scale * Q K^T,   P = softmax_causal(S) (row-wise),   O = P V,
+ *
+ * but on raw views (path (b) of the attention vtable: fused_forward + fused_backward +
+ * free_saved) and without ever materialising the [seq x seq] matrices.
+ *
+ * Forward. For every (batch, head) and query block Q_i of `block_q` rows, the key/value blocks
+ * K_j, V_j of `block_k` rows are visited in order, skipping the blocks that lie entirely above
+ * the diagonal (fully masked by causality). With a running row maximum m and sum l:
+ *
+ *     S_ij    = scale * Q_i K_j^T                      (the diagonal block masked: col > row)
+ *     m_new   = max(m, rowmax(S_ij))
+ *     P_ij    = exp(S_ij - m_new)
+ *     l       = exp(m - m_new) * l + rowsum(P_ij)
+ *     O_i     = exp(m - m_new) * O_i + P_ij V_j        m = m_new
+ *
+ * and at the end O_i /= l and LSE_i = m + log(l), the per-row log-sum-exp of S. Only LSE
+ * ([batch, n_head, seq] floats) is kept for the backward in the plugin-owned `saved` block; the
+ * output O itself is handed back by the host to fused_backward. With needs_backward = 0 nothing
+ * is saved.
+ *
+ * Backward. P is recomputed tile by tile from Q, K and LSE (P_ij = exp(S_ij - LSE_i)), with
+ * D_i = rowsum(dO_i * O_i):
+ *
+ *     dV_j += P_ij^T dO_i,   dP_ij = dO_i V_j^T,   dS_ij = P_ij * (dP_ij - D_i),
+ *     dQ_i += scale * dS_ij K_j,   dK_j += scale * dS_ij^T Q_i.
+ *
+ * Key blocks are the outer loop (dK_j, dV_j stay in cache) and query blocks the inner one, from
+ * the first block that reaches the diagonal.
+ *
+ * Grouped-query attention: with kv_heads < n_head, query head h reads key/value head
+ * h / (n_head / kv_heads) (the layout of the host's repeat_interleave), and dK, dV of a kv head
+ * sum over its query heads.
+ *
+ * Implementation. All tile products go through the host's sgemm (an optimised BLAS: it beats
+ * portable C loops at these sizes because the plugins are built for baseline x86-64); the scale
+ * and log2(e) are folded into the GEMM's alpha so that the softmax works with exp2, evaluated by
+ * a branch-free polynomial (Cephes exp2f, relative error < 2e-7) that the compiler vectorises.
+ * The forward is split over (batch, head, query block) work items with host->parallel_for
+ * (query blocks in a zig-zag order so that any contiguous range of items carries a similar
+ * causal workload); the backward over (batch, kv head) groups, each of which owns its rows of
+ * dQ, dK and dV, so no two workers ever write the same memory.
+ *
+ * Parameters:
+ *   block_q   int, default 64, 1..1024: query rows per tile (Br).
+ *   block_k   int, default 64, 1..1024: key/value rows per tile (Bc).
+ *   scale     float, default 0, >= 0: the factor applied to q.k; 0 means 1 / sqrt(head_dim).
+ *   kv_heads  int, default 0, 0..65536: key/value heads (grouped-query attention); 0 means
+ *             n_head; it must divide n_head (1 = multi-query attention).
+ */
+#include <autoglm/helpers.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** The host table, kept from init (valid for the life of the process). */
+static const aglm_host_api *host;
+
+/** Accepted values of `gemm`. */
+static const char *const flash_gemm_choices[] = {"auto", "plugin", "host", NULL};
+
+/** Parameter schema. */
+static const aglm_param_spec flash_params[] = {
+    AGLM_PARAM_INT_SPEC("block_q", 64, 1, 1024, "query rows per tile (Br)"),
+    AGLM_PARAM_INT_SPEC("block_k", 64, 1, 1024, "key/value rows per tile (Bc)"),
+    AGLM_PARAM_FLOAT_SPEC("scale", 0.0, 0.0, INFINITY,
+                          "multiplies q.k before the softmax; 0 means 1/sqrt(head_dim)"),
+    AGLM_PARAM_INT_SPEC("kv_heads", 0, 0, 65536,
+                        "key/value heads (grouped-query attention); 0 means n_head; must divide n_head"),
+    AGLM_PARAM_CHOICE_SPEC("gemm", "auto", flash_gemm_choices,
+                           "tile products: plugin (own AVX2 kernel), host (host sgemm), auto (plugin when built for AVX2+FMA)"),
+};
+
+/** log2(e) and ln(2). */
+#define FLASH_LOG2E 1.4426950408889634
+#define FLASH_LN2 0.6931471805599453
+
+/** One instance (one per transformer block). */
+typedef struct flash {
+    int64_t n_head, kv_heads, head_dim;
+    int64_t block_q, block_k;
+    float scale;  /* resolved: > 0 */
+    int own_gemm; /* resolved `gemm`: 1 = flash_gemm, 0 = host->sgemm */
+} flash;
+
+/** What the forward keeps for the backward: the shape it was computed for and the per-row
+ *  log-sum-exp of scale * q.k in base 2 (lse2 = LSE * log2(e)), [batch, n_head, seq]. */
+typedef struct flash_saved {
+    int64_t batch, n_head, seq;
+    float lse2[1]; /* batch * n_head * seq entries (allocated past the struct) */
+} flash_saved;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Element kernels (written so that the compiler vectorises them at -O3 without -march)        */
+/* ------------------------------------------------------------------------------------------- */
+
+/** 2^x for x <= 0 (also fine up to x < 128), 0 below -125, NaN for NaN. Cephes exp2f: x = n + f
+ *  with n = round(x) and |f| <= 0.5, 2^f by a degree-6 polynomial (relative error < 2e-7), and
+ *  2^n added to the exponent bits. Branch-free and libm-free so loops calling it vectorise. */
+static inline float flash_exp2(float x) {
+    const float magic = 12582912.0f; /* 1.5 * 2^23: x + magic rounds x to an integer */
+    const float xc = x < -125.0f ? -125.0f : x;
+    const float t = xc + magic;
+    const float n = t - magic;
+    const float f = xc - n;
+    float p = 1.535336188319500e-4f;
+    uint32_t tb, pb;
+    float r;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&pb, &p, sizeof pb);
+    pb += (tb - 0x4B400000u) << 23; /* + n in the exponent field (mod 2^32: n may be negative) */
+    memcpy(&r, &pb, sizeof r);
+    r = x < -125.0f ? 0.0f : r;
+    return x == x ? r : x;
+}
+
+/** Largest of s[0..n), n >= 1 (eight partial maxima so that the loop vectorises). */
+static float flash_row_max(const float *AGLM_RESTRICT s, int64_t n) {
+    float acc[8];
+    int64_t c, k;
+    float m;
+    if (n < 8) {
+        m = s[0];
+        for (c = 1; c < n; ++c) m = s[c] > m ? s[c] : m;
+        return m;
+    }
+    for (k = 0; k < 8; ++k) acc[k] = s[k];
+    for (c = 8; c + 8 <= n; c += 8)
+        for (k = 0; k < 8; ++k) acc[k] = s[c + k] > acc[k] ? s[c + k] : acc[k];
+    m = acc[0];
+    for (k = 1; k < 8; ++k) m = acc[k] > m ? acc[k] : m;
+    for (; c < n; ++c) m = s[c] > m ? s[c] : m;
+    return m;
+}
+
+/** Sum of s[0..n) (eight partial sums so that the loop vectorises). */
+static float flash_row_sum(const float *AGLM_RESTRICT s, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t c, k;
+    float total;
+    for (c = 0; c + 8 <= n; c += 8)
+        for (k = 0; k < 8; ++k) acc[k] += s[c + k];
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; c < n; ++c) total += s[c];
+    return total;
+}
+
+/** Dot product of a[0..n) and b[0..n) (eight partial sums). */
+static float flash_dot(const float *AGLM_RESTRICT a, const float *AGLM_RESTRICT b, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t c, k;
+    float total;
+    for (c = 0; c + 8 <= n; c += 8)
+        for (k = 0; k < 8; ++k) acc[k] += a[c + k] * b[c + k];
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; c < n; ++c) total += a[c] * b[c];
+    return total;
+}
+
+/** s[c] = 2^(s[c] - shift) for c < n. */
+static void flash_exp2_row(float *AGLM_RESTRICT s, int64_t n, float shift) {
+    int64_t c;
+    for (c = 0; c < n; ++c) s[c] = flash_exp2(s[c] - shift);
+}
+
+/** x[c] *= a for c < n. */
+static void flash_scale_row(float *AGLM_RESTRICT x, int64_t n, float a) {
+    int64_t c;
+    for (c = 0; c < n; ++c) x[c] *= a;
+}
+
+/** ds[c] = p[c] * (dp[c] - d) for c < n (ds may alias dp: written element by element). */
+static void flash_ds_row(float *ds, const float *p, int64_t n, float d) {
+    int64_t c;
+    for (c = 0; c < n; ++c) ds[c] = p[c] * (ds[c] - d);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Tile products                                                                                 */
+/* ------------------------------------------------------------------------------------------- */
+
+/** 1 when the plugin's own register-blocked GEMM is the default: the compiler targets AVX2 and
+ *  FMA (the bundled build uses -march=haswell), where it runs at about 95 GFLOP/s per core on
+ *  64 x 64 x 64 tiles against 55-70 for the host's OpenBLAS sgemm, and it never starts BLAS
+ *  threads inside the plugin's own workers. On baseline x86-64 (SSE2 only) the host's sgemm is
+ *  about three times faster, so it is the default there. */
+#if defined(__AVX2__) && defined(__FMA__)
+#define FLASH_OWN_GEMM_DEFAULT 1
+#else
+#define FLASH_OWN_GEMM_DEFAULT 0
+#endif
+
+/** Columns of C per micro-kernel block (two AVX registers) and rows (4 x 2 accumulators). */
+#define FLASH_NR 16
+#define FLASH_MR 4
+
+/** Stores one block: C = alpha * acc, or C += alpha * acc. */
+#define FLASH_STORE(rows, cols, acc, alpha, c, ldc, accumulate)                                  \
+    do {                                                                                       \
+        int64_t ii_, jj_;                                                                      \
+        if (accumulate) {                                                                      \
+            for (ii_ = 0; ii_ < (rows); ++ii_)                                                 \
+                for (jj_ = 0; jj_ < (cols); ++jj_) (c)[ii_ * (ldc) + jj_] += (alpha) * (acc)[ii_][jj_]; \
+        } else {                                                                               \
+            for (ii_ = 0; ii_ < (rows); ++ii_)                                                 \
+                for (jj_ = 0; jj_ < (cols); ++jj_) (c)[ii_ * (ldc) + jj_] = (alpha) * (acc)[ii_][jj_]; \
+        }                                                                                      \
+    } while (0)
+
+/** One FLASH_MR x FLASH_NR block of C from k steps: the 4 x 16 accumulators stay in registers
+ *  (constant trip counts, so the compiler unrolls and vectorises them). */
+static void flash_block_4x16(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
+                             int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                             float *AGLM_RESTRICT c, int64_t ldc) {
+    float acc[FLASH_MR][FLASH_NR];
+    int64_t p, i, j;
+    for (i = 0; i < FLASH_MR; ++i)
+        for (j = 0; j < FLASH_NR; ++j) acc[i][j] = 0.0f;
+    for (p = 0; p < k; ++p) {
+        const float *AGLM_RESTRICT bp = b + p * ldb;
+        for (i = 0; i < FLASH_MR; ++i) {
+            const float av = a[i * sam + p * sak];
+            for (j = 0; j < FLASH_NR; ++j) acc[i][j] += av * bp[j];
+        }
+    }
+    FLASH_STORE(FLASH_MR, FLASH_NR, acc, alpha, c, ldc, accumulate);
+}
+
+/** A block of any size up to FLASH_MR x FLASH_NR (the ragged edges). */
+static void flash_block_edge(int64_t rows, int64_t cols, int64_t k, float alpha,
+                             const float *AGLM_RESTRICT a, int64_t sam, int64_t sak,
+                             const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                             float *AGLM_RESTRICT c, int64_t ldc) {
+    float acc[FLASH_MR][FLASH_NR];
+    int64_t p, i, j;
+    for (i = 0; i < rows; ++i)
+        for (j = 0; j < cols; ++j) acc[i][j] = 0.0f;
+    for (p = 0; p < k; ++p) {
+        const float *AGLM_RESTRICT bp = b + p * ldb;
+        for (i = 0; i < rows; ++i) {
+            const float av = a[i * sam + p * sak];
+            for (j = 0; j < cols; ++j) acc[i][j] += av * bp[j];
+        }
+    }
+    FLASH_STORE(rows, cols, acc, alpha, c, ldc, accumulate);
+}
+
+/** C[m x n] = alpha * A B, or C += alpha * A B when `accumulate`; A(i, p) = a[i*sam + p*sak]
+ *  (so a row-major A has sam = lda, sak = 1, and a transposed one sam = 1, sak = lda), B is
+ *  row-major [k x n] with leading dimension ldb, C row-major with ldc. */
+static void flash_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t sam,
+                       int64_t sak, const float *b, int64_t ldb, int accumulate, float *c,
+                       int64_t ldc) {
+    int64_t i, j;
+    for (i = 0; i < m; i += FLASH_MR) {
+        const int64_t rows = m - i < FLASH_MR ? m - i : FLASH_MR;
+        for (j = 0; j < n; j += FLASH_NR) {
+            const int64_t cols = n - j < FLASH_NR ? n - j : FLASH_NR;
+            if (rows == FLASH_MR && cols == FLASH_NR)
+                flash_block_4x16(k, alpha, a + i * sam, sam, sak, b + j, ldb, accumulate,
+                                 c + i * ldc + j, ldc);
+            else
+                flash_block_edge(rows, cols, k, alpha, a + i * sam, sam, sak, b + j, ldb,
+                                 accumulate, c + i * ldc + j, ldc);
+        }
+    }
+}
+
+/** dst[d * ldd + t] = src[t * dim + d] for t < rows, d < dim: a [rows x dim] block transposed. */
+static void flash_transpose(float *AGLM_RESTRICT dst, int64_t ldd, const float *AGLM_RESTRICT src,
+                            int64_t rows, int64_t dim) {
+    int64_t t0, t, d;
+    for (t0 = 0; t0 < rows; t0 += 16) {
+        const int64_t t1 = t0 + 16 < rows ? t0 + 16 : rows;
+        for (d = 0; d < dim; ++d)
+            for (t = t0; t < t1; ++t) dst[d * ldd + t] = src[t * dim + d];
+    }
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Problem description shared by the kernels                                                    */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Shapes, tiling and pointers of one call; shared read-only by the parallel_for workers. */
+typedef struct flash_job {
+    int64_t batch, n_head, kv_heads, seq, dim;
+    int64_t bq, bk;        /* tile sizes, clipped to seq */
+    int64_t ldt;           /* leading dimension of the transposed K/V copies (padded seq) */
+    int64_t nqb, nkb;      /* number of query and key blocks */
+    float alpha;           /* scale * log2(e): S in base-2 units */
+    float scale;           /* scale */
+    int own_gemm;          /* 1: flash_gemm, 0: host->sgemm */
+    const float *q, *k, *v, *o, *dout;
+    float *out, *dq, *dk, *dv;
+    float *lse2;           /* [batch, n_head, seq] or NULL (forward without backward) */
+    unsigned char *failed; /* one flag per work item: set when its scratch could not be allocated */
+} flash_job;
+
+/** C[m x n] = alpha * A B (+ C when accumulate) with A row-major [m x k] (lda) or, when
+ *  `a_trans`, stored transposed as [k x m] (lda); B row-major [k x n] (ldb). */
+static void flash_mm(const flash_job *job, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int a_trans, int64_t lda, const float *b, int64_t ldb,
+                     int accumulate, float *c, int64_t ldc) {
+    if (job->own_gemm)
+        flash_gemm(m, n, k, alpha, a, a_trans ? 1 : lda, a_trans ? lda : 1, b, ldb, accumulate, c,
+                   ldc);
+    else
+        host->sgemm(a_trans, 0, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
+}
+
+/** C[m x n] = alpha * A Bᵀ with A row-major [m x k] (lda) and B row-major [n x k] (ldb); `bt`
+ *  is the same B already transposed ([k x n], ldbt), which the plugin's GEMM needs. */
+static void flash_mm_nt(const flash_job *job, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float *a, int64_t lda, const float *b, int64_t ldb, const float *bt,
+                        int64_t ldbt, float *c, int64_t ldc) {
+    if (job->own_gemm)
+        flash_gemm(m, n, k, alpha, a, lda, 1, bt, ldbt, 0, c, ldc);
+    else
+        host->sgemm(0, 1, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+/** Query block that item t of a (batch, head) visits: 0, n-1, 1, n-2, ... so that every
+ *  contiguous range of items holds a similar share of the (triangular) causal work. */
+static int64_t flash_zigzag(int64_t t, int64_t n) { return (t & 1) == 0 ? t / 2 : n - 1 - t / 2; }
+
+/** Columns c0 + [0, result) of a tile that row `row` may attend to (clamped to [0, bc]). */
+static int64_t flash_valid(int64_t row, int64_t c0, int64_t bc) {
+    const int64_t valid = row + 1 - c0;
+    return valid < 0 ? 0 : valid > bc ? bc : valid;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Forward                                                                                       */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Items [begin, end) of the forward: item = (batch*head) * nqb + zig-zag query block. */
+static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
+    const flash_job *job = (const flash_job *)user;
+    const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
+    const int64_t group = job->n_head / job->kv_heads;
+    const int64_t kt_size = job->own_gemm ? D * job->ldt : 0; /* K of the head transposed */
+    float *scratch = (float *)malloc((size_t)(bq * bk + 3 * bq + kt_size) * sizeof(float));
+    float *S, *m, *l, *alpha, *Kt;
+    int64_t item, kt_head = -1;
+    if (scratch == NULL) {
+        for (item = begin; item < end; ++item) job->failed[item] = 1;
+        return;
+    }
+    S = scratch;
+    m = S + bq * bk;
+    l = m + bq;
+    alpha = l + bq;
+    Kt = job->own_gemm ? alpha + bq : NULL;
+    for (item = begin; item < end; ++item) {
+        const int64_t bh = item / job->nqb;
+        const int64_t qb = flash_zigzag(item % job->nqb, job->nqb);
+        const int64_t b = bh / job->n_head, h = bh % job->n_head;
+        const int64_t kvh = b * job->kv_heads + h / group;
+        const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
+        const float *Q = job->q + (bh * T + r0) * D;
+        const float *K = job->k + kvh * T * D;
+        const float *V = job->v + kvh * T * D;
+        float *O = job->out + (bh * T + r0) * D;
+        const int64_t last_kb = (r0 + br - 1) / bk; /* later key blocks are fully masked */
+        int64_t kb, r;
+        if (job->own_gemm && kvh != kt_head) { /* consecutive items mostly share the head */
+            flash_transpose(Kt, job->ldt, K, T, D);
+            kt_head = kvh;
+        }
+        for (r = 0; r < br; ++r) {
+            m[r] = -INFINITY;
+            l[r] = 0.0f;
+        }
+        for (kb = 0; kb <= last_kb; ++kb) {
+            const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
+            /* S = alpha * Q_i K_j^T (base-2 logits) */
+            flash_mm_nt(job, br, bc, D, job->alpha, Q, D, K + c0 * D, D, Kt != NULL ? Kt + c0 : NULL,
+                        job->ldt, S, bk);
+            for (r = 0; r < br; ++r) {
+                float *s = S + r * bk;
+                const int64_t valid = flash_valid(r0 + r, c0, bc);
+                float mx, m_new;
+                if (valid == 0) { /* the whole row of this tile is masked */
+                    memset(s, 0, (size_t)bc * sizeof(float));
+                    alpha[r] = 1.0f;
+                    continue;
+                }
+                mx = flash_row_max(s, valid);
+                m_new = mx > m[r] ? mx : m[r];
+                alpha[r] = flash_exp2(m[r] - m_new); /* 0 on the first block (m = -inf) */
+                flash_exp2_row(s, valid, m_new);
+                if (valid < bc) memset(s + valid, 0, (size_t)(bc - valid) * sizeof(float));
+                l[r] = l[r] * alpha[r] + flash_row_sum(s, valid);
+                m[r] = m_new;
+            }
+            if (kb > 0)
+                for (r = 0; r < br; ++r) flash_scale_row(O + r * D, D, alpha[r]);
+            /* O_i = diag(alpha) O_i + P V_j (the first block overwrites O) */
+            flash_mm(job, br, D, bc, 1.0f, S, 0, bk, V + c0 * D, D, kb > 0, O, D);
+        }
+        for (r = 0; r < br; ++r) {
+            flash_scale_row(O + r * D, D, 1.0f / l[r]);
+            if (job->lse2 != NULL) job->lse2[bh * T + r0 + r] = m[r] + log2f(l[r]);
+        }
+    }
+    free(scratch);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Backward                                                                                      */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Items [begin, end) of the backward: item = batch * kv_heads + kv head; each item owns dK and
+ *  dV of its kv head and dQ of its query heads. */
+static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
+    const flash_job *job = (const flash_job *)user;
+    const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
+    const int64_t group = job->n_head / job->kv_heads;
+    const int64_t t_size = job->own_gemm ? D * job->ldt : 0; /* K and V of the head transposed */
+    float *scratch = (float *)malloc((size_t)(2 * bq * bk + T + 2 * t_size) * sizeof(float));
+    float *P, *dS, *Dv, *Kt, *Vt;
+    int64_t item;
+    if (scratch == NULL) {
+        for (item = begin; item < end; ++item) job->failed[item] = 1;
+        return;
+    }
+    P = scratch;
+    dS = P + bq * bk;
+    Dv = dS + bq * bk;
+    Kt = job->own_gemm ? Dv + T : NULL;
+    Vt = job->own_gemm ? Dv + T + t_size : NULL;
+    for (item = begin; item < end; ++item) {
+        const int64_t b = item / job->kv_heads, kvh_local = item % job->kv_heads;
+        const float *K = job->k + item * T * D;
+        const float *V = job->v + item * T * D;
+        float *dK = job->dk + item * T * D;
+        float *dV = job->dv + item * T * D;
+        int64_t g;
+        memset(dK, 0, (size_t)(T * D) * sizeof(float));
+        memset(dV, 0, (size_t)(T * D) * sizeof(float));
+        if (job->own_gemm) {
+            flash_transpose(Kt, job->ldt, K, T, D);
+            flash_transpose(Vt, job->ldt, V, T, D);
+        }
+        for (g = 0; g < group; ++g) {
+            const int64_t bh = b * job->n_head + kvh_local * group + g;
+            const float *Q = job->q + bh * T * D;
+            const float *O = job->o + bh * T * D;
+            const float *dO = job->dout + bh * T * D;
+            const float *lse2 = job->lse2 + bh * T;
+            float *dQ = job->dq + bh * T * D;
+            int64_t t, kb;
+            memset(dQ, 0, (size_t)(T * D) * sizeof(float));
+            for (t = 0; t < T; ++t) Dv[t] = flash_dot(dO + t * D, O + t * D, D);
+            for (kb = 0; kb < job->nkb; ++kb) {
+                const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
+                int64_t qb;
+                for (qb = c0 / bq; qb < job->nqb; ++qb) { /* earlier query blocks are masked */
+                    const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
+                    int64_t r;
+                    /* P = 2^(alpha * Q_i K_j^T - lse2), zero above the diagonal */
+                    flash_mm_nt(job, br, bc, D, job->alpha, Q + r0 * D, D, K + c0 * D, D,
+                                Kt != NULL ? Kt + c0 : NULL, job->ldt, P, bk);
+                    for (r = 0; r < br; ++r) {
+                        float *p = P + r * bk;
+                        const int64_t valid = flash_valid(r0 + r, c0, bc);
+                        flash_exp2_row(p, valid, lse2[r0 + r]);
+                        if (valid < bc) memset(p + valid, 0, (size_t)(bc - valid) * sizeof(float));
+                    }
+                    /* dV_j += P^T dO_i */
+                    flash_mm(job, bc, D, br, 1.0f, P, 1, bk, dO + r0 * D, D, 1, dV + c0 * D, D);
+                    /* dP = dO_i V_j^T, then dS = P * (dP - D_i) in place */
+                    flash_mm_nt(job, br, bc, D, 1.0f, dO + r0 * D, D, V + c0 * D, D,
+                                Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
+                    for (r = 0; r < br; ++r) flash_ds_row(dS + r * bk, P + r * bk, bc, Dv[r0 + r]);
+                    /* dQ_i += scale * dS K_j;  dK_j += scale * dS^T Q_i */
+                    flash_mm(job, br, D, bc, job->scale, dS, 0, bk, K + c0 * D, D, 1, dQ + r0 * D, D);
+                    flash_mm(job, bc, D, br, job->scale, dS, 1, bk, Q + r0 * D, D, 1, dK + c0 * D, D);
+                }
+            }
+        }
+    }
+    free(scratch);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Validation                                                                                    */
+/* ------------------------------------------------------------------------------------------- */
+
+/** Checks that `v` is a dense float32 [b, h, t, d] view. */
+static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *what, int64_t b,
+                               int64_t h, int64_t t, int64_t d) {
+    aglm_status st = aglm_check_view(host, ctx, v, what, AGLM_DTYPE_FLOAT, 4);
+    if (st != AGLM_OK) return st;
+    if (v->shape[0] != b || v->shape[1] != h || v->shape[2] != t || v->shape[3] != d)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "%s: expected shape [%lld, %lld, %lld, %lld], got [%lld, %lld, %lld, %lld]",
+                           what, (long long)b, (long long)h, (long long)t, (long long)d,
+                           (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2],
+                           (long long)v->shape[3]);
+    return AGLM_OK;
+}
+
+/** Validates q, k, v (and, when given, the other views of the same shapes) and fills the
+ *  shape and tiling part of `job`. */
+static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view *q,
+                               const aglm_view *k, const aglm_view *v, flash_job *job) {
+    aglm_status st = aglm_check_view(host, ctx, q, "q", AGLM_DTYPE_FLOAT, 4);
+    int64_t B, H, KV, T, D;
+    if (st != AGLM_OK) return st;
+    B = q->shape[0];
+    H = q->shape[1];
+    T = q->shape[2];
+    D = q->shape[3];
+    if (H != self->n_head || D != self->head_dim)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "q: expected %lld heads of %lld features, got [%lld, %lld, %lld, %lld]",
+                           (long long)self->n_head, (long long)self->head_dim, (long long)B,
+                           (long long)H, (long long)T, (long long)D);
+    if ((st = aglm_check_view(host, ctx, k, "k", AGLM_DTYPE_FLOAT, 4)) != AGLM_OK) return st;
+    KV = k->shape[1];
+    if (KV < 1 || H % KV != 0)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "k has %lld heads, which does not divide the %lld query heads",
+                           (long long)KV, (long long)H);
+    if ((st = flash_check(ctx, k, "k", B, KV, T, D)) != AGLM_OK ||
+        (st = flash_check(ctx, v, "v", B, KV, T, D)) != AGLM_OK)
+        return st;
+    memset(job, 0, sizeof *job);
+    job->batch = B;
+    job->n_head = H;
+    job->kv_heads = KV;
+    job->seq = T;
+    job->dim = D;
+    job->bq = self->block_q < T ? self->block_q : T;
+    job->bk = self->block_k < T ? self->block_k : T;
+    if (job->bq < 1) job->bq = 1;
+    if (job->bk < 1) job->bk = 1;
+    /* rows of the transposed copies: a multiple of 16 floats plus 16, so that successive rows
+     * do not fall into the same few L1 sets (a 1 KiB stride uses only 4 of 64) */
+    job->ldt = (T + 15) / 16 * 16 + 16;
+    job->nqb = (T + job->bq - 1) / job->bq;
+    job->nkb = (T + job->bk - 1) / job->bk;
+    job->scale = self->scale;
+    job->own_gemm = self->own_gemm;
+    job->alpha = (float)((double)self->scale * FLASH_LOG2E);
+    job->q = (const float *)q->data;
+    job->k = (const float *)k->data;
+    job->v = (const float *)v->data;
+    return AGLM_OK;
+}
+
+/** Runs `fn` over `items` work items on the host's workers, each worth about `flops`; returns
+ *  AGLM_ERR_OUT_OF_MEMORY (with a message) if a worker could not allocate its scratch. */
+static aglm_status flash_run(aglm_ctx *ctx, flash_job *job, int64_t items, double flops,
+                             aglm_parallel_fn fn) {
+    /* Threads pay off from about a few hundred thousand flops per chunk. */
+    const double min_flops = 4.0e5;
+    int64_t min_chunk = flops > 0 ? (int64_t)ceil(min_flops / flops) : 1, i;
+    aglm_status st = AGLM_OK;
+    if (min_chunk < 1) min_chunk = 1;
+    job->failed = (unsigned char *)aglm_calloc(host, ctx, (size_t)items);
+    if (job->failed == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+    host->parallel_for(items, min_chunk, fn, job);
+    for (i = 0; i < items; ++i)
+        if (job->failed[i]) {
+            st = aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY,
+                             "out of memory allocating the tile scratch (%lld x %lld tiles)",
+                             (long long)job->bq, (long long)job->bk);
+            break;
+        }
+    free(job->failed);
+    job->failed = NULL;
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Vtable                                                                                        */
+/* ------------------------------------------------------------------------------------------- */
+
+/** fused_forward: out = softmax_causal(scale q k^T) v; saves the row log-sum-exps if needed. */
+static aglm_status flash_fused_forward(void *instance, aglm_ctx *ctx, const aglm_view *q,
+                                       const aglm_view *k, const aglm_view *v, aglm_view *out,
+                                       int32_t needs_backward, aglm_saved *saved) {
+    const flash *self = (const flash *)instance;
+    flash_saved *keep = NULL;
+    flash_job job;
+    aglm_status st;
+    int64_t rows;
+    if (saved != NULL) *saved = NULL;
+    if ((st = flash_setup(self, ctx, q, k, v, &job)) != AGLM_OK ||
+        (st = flash_check(ctx, out, "out", job.batch, job.n_head, job.seq, job.dim)) != AGLM_OK)
+        return st;
+    rows = job.batch * job.n_head * job.seq;
+    if (rows == 0 || job.dim == 0) return AGLM_OK;
+    if (needs_backward) {
+        if (saved == NULL)
+            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                               "needs_backward is set but there is no slot for the saved state");
+        keep = (flash_saved *)aglm_calloc(host, ctx, sizeof *keep + (size_t)rows * sizeof(float));
+        if (keep == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+        keep->batch = job.batch;
+        keep->n_head = job.n_head;
+        keep->seq = job.seq;
+        job.lse2 = keep->lse2;
+    }
+    job.out = (float *)out->data;
+    /* per item: about half of the key blocks, two GEMMs of 2 * bq * bk * D flops each */
+    st = flash_run(ctx, &job, job.batch * job.n_head * job.nqb,
+                   2.0 * (double)job.bq * (double)job.seq * (double)job.dim,
+                   flash_forward_kernel);
+    if (st != AGLM_OK) {
+        free(keep);
+        return st;
+    }
+    if (keep != NULL) *saved = keep;
+    return AGLM_OK;
+}
+
+/** fused_backward: dq, dk, dv from q, k, v, out, dout and the saved row log-sum-exps. */
+static aglm_status flash_fused_backward(void *instance, aglm_ctx *ctx, aglm_saved saved,
+                                        const aglm_view *q, const aglm_view *k, const aglm_view *v,
+                                        const aglm_view *out, const aglm_view *dout, aglm_view *dq,
+                                        aglm_view *dk, aglm_view *dv) {
+    const flash *self = (const flash *)instance;
+    const flash_saved *keep = (const flash_saved *)saved;
+    flash_job job;
+    aglm_status st;
+    int64_t B, H, KV, T, D;
+    if ((st = flash_setup(self, ctx, q, k, v, &job)) != AGLM_OK) return st;
+    B = job.batch;
+    H = job.n_head;
+    KV = job.kv_heads;
+    T = job.seq;
+    D = job.dim;
+    if ((st = flash_check(ctx, out, "out", B, H, T, D)) != AGLM_OK ||
+        (st = flash_check(ctx, dout, "dout", B, H, T, D)) != AGLM_OK ||
+        (st = flash_check(ctx, dq, "dq", B, H, T, D)) != AGLM_OK ||
+        (st = flash_check(ctx, dk, "dk", B, KV, T, D)) != AGLM_OK ||
+        (st = flash_check(ctx, dv, "dv", B, KV, T, D)) != AGLM_OK)
+        return st;
+    if (B * H * T == 0 || D == 0) return AGLM_OK;
+    if (keep == NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE,
+                           "no saved state: the forward ran without needs_backward");
+    if (keep->batch != B || keep->n_head != H || keep->seq != T)
+        return aglm_errorf(host, ctx, AGLM_ERR_STATE,
+                           "saved state is for [%lld, %lld, %lld] rows, the backward got [%lld, %lld, %lld]",
+                           (long long)keep->batch, (long long)keep->n_head, (long long)keep->seq,
+                           (long long)B, (long long)H, (long long)T);
+    job.o = (const float *)out->data;
+    job.dout = (const float *)dout->data;
+    job.dq = (float *)dq->data;
+    job.dk = (float *)dk->data;
+    job.dv = (float *)dv->data;
+    job.lse2 = (float *)keep->lse2; /* read only in the backward */
+    /* per item: group heads, about T^2 / 2 keys, five GEMMs of 2 * D flops per entry */
+    return flash_run(ctx, &job, B * KV,
+                     5.0 * (double)(H / KV) * (double)T * (double)T * (double)D,
+                     flash_backward_kernel);
+}
+
+/** free_saved: frees the row log-sum-exps (any thread). */
+static void flash_free_saved(void *instance, aglm_saved saved) {
+    (void)instance;
+    free(saved);
+}
+
+/** create: resolves the scale and tiles, and sets the kv-head layout. */
+static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
+                                void *layout, void **instance) {
+    const aglm_attention_info *ai = (const aglm_attention_info *)info;
+    aglm_attention_layout *lay = (aglm_attention_layout *)layout;
+    double scale = aglm_param_f64(host, params, "scale");
+    int64_t kv = aglm_param_i64(host, params, "kv_heads");
+    int64_t bq = aglm_param_i64(host, params, "block_q"), bk = aglm_param_i64(host, params, "block_k");
+    const char *gemm = aglm_param_str(host, params, "gemm");
+    flash *self;
+    if (!AGLM_HAS_FIELD(ai, aglm_attention_info, head_dim) || ai->head_dim < 1 || ai->n_head < 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "missing or invalid attention info (n_head, head_dim)");
+    if (kv == 0) kv = ai->n_head;
+    if (kv < 1 || kv > ai->n_head || ai->n_head % kv != 0)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "kv_heads = %lld must divide n_head = %lld", (long long)kv,
+                           (long long)ai->n_head);
+    if (bq < 1 || bk < 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "block_q and block_k must be >= 1, got %lld and %lld", (long long)bq,
+                           (long long)bk);
+    if (!AGLM_HAS_FIELD(lay, aglm_attention_layout, kv_heads))
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "missing attention layout");
+    self = (flash *)aglm_calloc(host, ctx, sizeof *self);
+    if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+    self->n_head = ai->n_head;
+    self->kv_heads = kv;
+    self->head_dim = ai->head_dim;
+    self->block_q = bq;
+    self->block_k = bk;
+    self->scale = (float)(scale > 0.0 ? scale : 1.0 / sqrt((double)ai->head_dim));
+    self->own_gemm = strcmp(gemm, "plugin") == 0 ? 1
+                     : strcmp(gemm, "host") == 0 ? 0
+                                                 : FLASH_OWN_GEMM_DEFAULT;
+    lay->kv_heads = kv;
+    *instance = self;
+    return AGLM_OK;
+}
+
+/** destroy: frees the instance. */
+static void flash_destroy(void *instance) { free(instance); }
+
+/** The attention vtable (static: the host keeps the pointer). Path (b): fused. */
+static const aglm_attention_vtable flash_vtable = {
+    sizeof(aglm_attention_vtable), NULL, flash_fused_forward, flash_fused_backward,
+    flash_free_saved,
+};
+
+/** init: registers the "flash" attention. */
+static aglm_status flash_init(const aglm_host_api *h, aglm_ctx *ctx) {
+    aglm_component_desc d;
+    host = h;
+    d = aglm_component(AGLM_KIND_ATTENTION, "flash",
+                       "fused tiled causal attention (FlashAttention-2: online softmax, recomputing backward)",
+                       "1.0.0", AGLM_SCHEMA(flash_params), flash_create, flash_destroy,
+                       &flash_vtable);
+    return host->register_component(ctx, &d);
+}
+
+AGLM_DEFINE_PLUGIN("autoglm-builtin-flash", "1.0.0", flash_init);
