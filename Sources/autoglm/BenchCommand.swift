@@ -23,7 +23,23 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Attention component.")
     var attention: String = "causal_dense"
 
+    @Option(name: .customLong("attention-shape"), help: ArgumentHelp("Instead of training, time the attention's forward+backward on batch,heads,seq,head_dim.", valueName: "B,H,T,D"))
+    var attentionShape: String?
+
+    @Flag(help: "Instead of training, measure the cost of crossing the plugin boundary.")
+    var boundary = false
+
     func run() throws {
+        if boundary {
+            print(try BoundaryBenchmark.run(registry: plugins.registry()))
+            return
+        }
+        if let attentionShape {
+            let shape = attentionShape.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            print(try AttentionBenchmark.run(registry: plugins.registry(), attention: attention, shape: shape,
+                                             threads: threads, steps: steps))
+            return
+        }
         guard let p = ThroughputBenchmark.presets[preset] else {
             throw ValidationError("unknown preset '\(preset)'; use small or medium")
         }

@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
         let result = try trainer.run()
         progress.finish()
         let metrics = result.metrics.map { "\($0.name) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")
-        print("done: \(result.steps) steps in \(String(format: "%.1f", result.seconds)) s, train loss \(String(format: "%.4f", result.finalLoss)), \(metrics)")
+        print("done: \(result.steps) steps in \(String(format: "%.1f", result.seconds)) s (training \(String(format: "%.1f", result.trainSeconds)) s), train loss \(String(format: "%.4f", result.finalLoss)), \(metrics)")
         print("run directory: \(options.runDir)")
     }
 }

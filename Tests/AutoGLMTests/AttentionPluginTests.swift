@@ -112,6 +112,7 @@ final class AttentionPluginTests: XCTestCase {
                 XCTAssertFalse(spec.doc.isEmpty, "\(name).\(spec.name) has no doc")
                 XCTAssertEqual(spec.defaultValue, .number(want.params[spec.name]!), "\(name).\(spec.name) default")
                 XCTAssertTrue(spec.min.isFinite, "\(name).\(spec.name) needs a lower bound")
+                XCTAssertEqual(spec.kind, ["k", "window", "kv_heads"].contains(spec.name) ? .int : .float, "\(name).\(spec.name) type")
             }
         }
         // Bounds that matter: counts start at 1, eps and scales are non-negative.
@@ -381,7 +382,7 @@ final class AttentionPluginTests: XCTestCase {
         model: { n_layer: 2, n_head: 2, n_embd: 32, block_size: 16, position_embedding: false }
         attention: { name: alibi }
         optimizer: { name: adamw, lr: 3.0e-3, weight_decay: 0.1, betas: [0.9, 0.99] }
-        train: { steps: 60, batch_size: 8, warmup_steps: 5, min_lr: 3.0e-4, grad_clip: 1.0, eval_interval: 60,
+        train: { steps: 80, batch_size: 8, warmup_steps: 5, min_lr: 3.0e-4, grad_clip: 1.0, eval_interval: 80,
                  eval_batches: 4, log_interval: 5, seed: 5, threads: 2 }
         run: { dir: \(work.appendingPathComponent("run").path) }
         evaluators: [perplexity]
@@ -399,10 +400,17 @@ final class AttentionPluginTests: XCTestCase {
         XCTAssertNil(trainer.model.positionEmbedding)
         XCTAssertFalse(trainer.model.parameters.contains { $0.name == "position_embedding.weight" })
         let result = try trainer.run()
-        XCTAssertEqual(result.steps, 60)
+        XCTAssertEqual(result.steps, 80)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertLessThan(losses.last!, losses.first! - 1.0, "loss should fall: \(losses)")
-        XCTAssertLessThan(try XCTUnwrap(result.metric("val/loss")), log(Double(tokenizer.count)))
+        // Below the unigram entropy of the text, the best loss without context: the model uses
+        // the positions ALiBi gives it.
+        var counts: [Character: Double] = [:]
+        for c in TrainingTests.corpus { counts[c, default: 0] += 1 }
+        let total = Double(TrainingTests.corpus.count)
+        let unigramEntropy = counts.values.reduce(0.0) { $0 - $1 / total * log($1 / total) }
+        let valLoss = try XCTUnwrap(result.metric("val/loss"))
+        XCTAssertLessThan(valLoss, unigramEntropy - 0.3, "val/loss \(valLoss), unigram entropy \(unigramEntropy)")
     }
 
     // MARK: - gqa

@@ -605,8 +605,8 @@ final class OptimizerPluginTests: XCTestCase {
             ("adam", params("adam"), 3e-3),
             ("rmsprop", params("rmsprop"), 1e-3),
             ("adagrad", params("adagrad"), 3e-2),
-            ("lion", params("lion", ["weight_decay": .number(0.1)]), 1e-3),
-            ("lamb", params("lamb"), 2e-2),
+            ("lion", params("lion", ["weight_decay": .number(0.1)]), 3e-3),
+            ("lamb", params("lamb"), 6e-2),
             ("adafactor", params("adafactor"), 1e-2),
             ("muon", params("muon", ["adamw_lr_ratio": .number(0.15)]), 0.02),
         ]
@@ -628,6 +628,7 @@ final class OptimizerPluginTests: XCTestCase {
             XCTAssertEqual(result.steps, 40, name)
             XCTAssertEqual(losses.count, 40, name)
             let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
+            print("E2E \(name) first \(first) last \(last)")
             XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(name): \(losses)")
             XCTAssertLessThan(last, first - 0.5, "\(name): loss should fall: \(losses)")
         }

@@ -191,58 +191,28 @@ static void flash_ds_row(float *ds, const float *p, int64_t n, float d) {
 /* Tile products                                                                                 */
 /* ------------------------------------------------------------------------------------------- */
 
-/** 1 when the plugin's own register-blocked GEMM is the default: the compiler targets AVX2 and
- *  FMA (the bundled build uses -march=haswell), where it runs at about 95 GFLOP/s per core on
- *  64 x 64 x 64 tiles against 55-70 for the host's OpenBLAS sgemm, and it never starts BLAS
- *  threads inside the plugin's own workers. On baseline x86-64 (SSE2 only) the host's sgemm is
- *  about three times faster, so it is the default there. */
+/* The plugin's own GEMM is the default when the compiler targets AVX2 and FMA (the bundled
+ * build uses -march=haswell unless AUTOGLM_PORTABLE is set): there its 4 x 16 register-blocked
+ * kernel runs at about 90 GFLOP/s per core on 64 x 64 x 64 tiles, against 55-70 for the host's
+ * OpenBLAS sgemm at these small sizes, and it never starts BLAS threads inside the plugin's own
+ * workers. On baseline x86-64 (SSE2, no FMA) the host's sgemm is about three times faster than
+ * compiled C, so it is the default there. The `gemm` parameter overrides the choice. */
 #if defined(__AVX2__) && defined(__FMA__)
 #define FLASH_OWN_GEMM_DEFAULT 1
 #else
 #define FLASH_OWN_GEMM_DEFAULT 0
 #endif
 
-/** Columns of C per micro-kernel block (two AVX registers) and rows (4 x 2 accumulators). */
-#define FLASH_NR 16
+/** Rows and columns of C per micro-kernel block (4 x 16 floats: 8 AVX accumulators). */
 #define FLASH_MR 4
+#define FLASH_NR 16
 
-/** Stores one block: C = alpha * acc, or C += alpha * acc. */
-#define FLASH_STORE(rows, cols, acc, alpha, c, ldc, accumulate)                                  \
-    do {                                                                                       \
-        int64_t ii_, jj_;                                                                      \
-        if (accumulate) {                                                                      \
-            for (ii_ = 0; ii_ < (rows); ++ii_)                                                 \
-                for (jj_ = 0; jj_ < (cols); ++jj_) (c)[ii_ * (ldc) + jj_] += (alpha) * (acc)[ii_][jj_]; \
-        } else {                                                                               \
-            for (ii_ = 0; ii_ < (rows); ++ii_)                                                 \
-                for (jj_ = 0; jj_ < (cols); ++jj_) (c)[ii_ * (ldc) + jj_] = (alpha) * (acc)[ii_][jj_]; \
-        }                                                                                      \
-    } while (0)
-
-/** One FLASH_MR x FLASH_NR block of C from k steps: the 4 x 16 accumulators stay in registers
- *  (constant trip counts, so the compiler unrolls and vectorises them). */
-static void flash_block_4x16(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
-                             int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
-                             float *AGLM_RESTRICT c, int64_t ldc) {
-    float acc[FLASH_MR][FLASH_NR];
-    int64_t p, i, j;
-    for (i = 0; i < FLASH_MR; ++i)
-        for (j = 0; j < FLASH_NR; ++j) acc[i][j] = 0.0f;
-    for (p = 0; p < k; ++p) {
-        const float *AGLM_RESTRICT bp = b + p * ldb;
-        for (i = 0; i < FLASH_MR; ++i) {
-            const float av = a[i * sam + p * sak];
-            for (j = 0; j < FLASH_NR; ++j) acc[i][j] += av * bp[j];
-        }
-    }
-    FLASH_STORE(FLASH_MR, FLASH_NR, acc, alpha, c, ldc, accumulate);
-}
-
-/** A block of any size up to FLASH_MR x FLASH_NR (the ragged edges). */
-static void flash_block_edge(int64_t rows, int64_t cols, int64_t k, float alpha,
-                             const float *AGLM_RESTRICT a, int64_t sam, int64_t sak,
-                             const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
-                             float *AGLM_RESTRICT c, int64_t ldc) {
+/** A block of C of any size up to FLASH_MR x FLASH_NR from k steps (plain C): C = alpha * A B,
+ *  or C += alpha * A B when `accumulate`. A(i, p) = a[i*sam + p*sak]; B row-major, ldb. */
+static void flash_block_any(int64_t rows, int64_t cols, int64_t k, float alpha,
+                            const float *AGLM_RESTRICT a, int64_t sam, int64_t sak,
+                            const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                            float *AGLM_RESTRICT c, int64_t ldc) {
     float acc[FLASH_MR][FLASH_NR];
     int64_t p, i, j;
     for (i = 0; i < rows; ++i)
@@ -254,27 +224,132 @@ static void flash_block_edge(int64_t rows, int64_t cols, int64_t k, float alpha,
             for (j = 0; j < cols; ++j) acc[i][j] += av * bp[j];
         }
     }
-    FLASH_STORE(rows, cols, acc, alpha, c, ldc, accumulate);
+    for (i = 0; i < rows; ++i)
+        for (j = 0; j < cols; ++j)
+            c[i * ldc + j] = alpha * acc[i][j] + (accumulate ? c[i * ldc + j] : 0.0f);
 }
 
-/** C[m x n] = alpha * A B, or C += alpha * A B when `accumulate`; A(i, p) = a[i*sam + p*sak]
- *  (so a row-major A has sam = lda, sak = 1, and a transposed one sam = 1, sak = lda), B is
- *  row-major [k x n] with leading dimension ldb, C row-major with ldc. */
-static void flash_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t sam,
-                       int64_t sak, const float *b, int64_t ldb, int accumulate, float *c,
-                       int64_t ldc) {
+#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
+/* With AVX2 the full blocks use the GCC/Clang vector extension (8 floats = one register):
+ * written in plain C the 4 x 16 accumulators are left to the SLP vectoriser, which splits them
+ * badly once the kernel is inlined (55-70 GFLOP/s instead of 90). */
+typedef float flash_v8 __attribute__((vector_size(32)));
+
+static inline flash_v8 flash_load8(const float *p) {
+    flash_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void flash_store8(float *p, flash_v8 v) { memcpy(p, &v, sizeof v); }
+
+/** A FLASH_MR x (8 * W) block (W = 1 or 2 registers per row), accumulators in registers. */
+#define FLASH_BLOCK_V8(name, W)                                                                  \
+    static void name(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,          \
+                     int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,     \
+                     float *AGLM_RESTRICT c, int64_t ldc) {                                      \
+        flash_v8 acc[FLASH_MR][W];                                                               \
+        int64_t p, i, w;                                                                         \
+        for (i = 0; i < FLASH_MR; ++i)                                                           \
+            for (w = 0; w < W; ++w) acc[i][w] = (flash_v8){0, 0, 0, 0, 0, 0, 0, 0};              \
+        for (p = 0; p < k; ++p) {                                                                \
+            flash_v8 bv[W];                                                                      \
+            for (w = 0; w < W; ++w) bv[w] = flash_load8(b + p * ldb + 8 * w);                    \
+            for (i = 0; i < FLASH_MR; ++i) {                                                     \
+                const float av = a[i * sam + p * sak];                                           \
+                for (w = 0; w < W; ++w) acc[i][w] += av * bv[w];                                 \
+            }                                                                                    \
+        }                                                                                        \
+        for (i = 0; i < FLASH_MR; ++i)                                                           \
+            for (w = 0; w < W; ++w) {                                                            \
+                float *cp = c + i * ldc + 8 * w;                                                 \
+                flash_store8(cp, accumulate ? flash_load8(cp) + alpha * acc[i][w]                \
+                                            : alpha * acc[i][w]);                                \
+            }                                                                                    \
+    }
+FLASH_BLOCK_V8(flash_block_4x16, 2)
+FLASH_BLOCK_V8(flash_block_4x8, 1)
+#else
+/** A FLASH_MR x 16 block in plain C (constant trip counts, so the compiler may vectorise). */
+static void flash_block_4x16(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
+                             int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                             float *AGLM_RESTRICT c, int64_t ldc) {
+    float acc[FLASH_MR][16];
+    int64_t p, i, j;
+    for (i = 0; i < FLASH_MR; ++i)
+        for (j = 0; j < 16; ++j) acc[i][j] = 0.0f;
+    for (p = 0; p < k; ++p) {
+        const float *AGLM_RESTRICT bp = b + p * ldb;
+        for (i = 0; i < FLASH_MR; ++i) {
+            const float av = a[i * sam + p * sak];
+            for (j = 0; j < 16; ++j) acc[i][j] += av * bp[j];
+        }
+    }
+    for (i = 0; i < FLASH_MR; ++i)
+        for (j = 0; j < 16; ++j)
+            c[i * ldc + j] = alpha * acc[i][j] + (accumulate ? c[i * ldc + j] : 0.0f);
+}
+
+/** A FLASH_MR x 8 block in plain C. */
+static void flash_block_4x8(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
+                            int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                            float *AGLM_RESTRICT c, int64_t ldc) {
+    flash_block_any(FLASH_MR, 8, k, alpha, a, sam, sak, b, ldb, accumulate, c, ldc);
+}
+#endif
+
+/** How flash_gemm may use the causal structure of a tile whose row i and column j are the
+ *  query r0 + i and the key c0 + j (off = r0 - c0; key > query is masked):
+ *  FLASH_MASK_NONE     compute everything;
+ *  FLASH_MASK_C        C's rows are queries and its columns keys: blocks lying wholly above
+ *                      the diagonal (column > row + off) are not computed (left as they were);
+ *  FLASH_MASK_K_UPPER  C's rows are queries, the sum runs over keys, and A is zero for
+ *                      key > query + off: the sum stops there;
+ *  FLASH_MASK_K_LOWER  C's rows are keys, the sum runs over queries, and A is zero for
+ *                      query < key - off: the sum starts there. */
+enum { FLASH_MASK_NONE = 0, FLASH_MASK_C = 1, FLASH_MASK_K_UPPER = 2, FLASH_MASK_K_LOWER = 3 };
+
+/** C[m x n] = alpha * A B, or C += alpha * A B when `accumulate`, skipping what `mask` allows
+ *  (see above, `off` its diagonal offset). A(i, p) = a[i*sam + p*sak] (a row-major A has
+ *  sam = lda, sak = 1; a transposed one sam = 1, sak = lda); B row-major [k x n] with leading
+ *  dimension ldb; C row-major with ldc. Each band of FLASH_MR rows runs full 4 x 16 blocks, then
+ *  its right edge (a 4 x 8 block if wide enough, then the rest); the last rows run edge blocks. */
+static void flash_gemm(int mask, int64_t off, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t sam, int64_t sak, const float *b, int64_t ldb,
+                       int accumulate, float *c, int64_t ldc) {
     int64_t i, j;
     for (i = 0; i < m; i += FLASH_MR) {
         const int64_t rows = m - i < FLASH_MR ? m - i : FLASH_MR;
-        for (j = 0; j < n; j += FLASH_NR) {
-            const int64_t cols = n - j < FLASH_NR ? n - j : FLASH_NR;
-            if (rows == FLASH_MR && cols == FLASH_NR)
-                flash_block_4x16(k, alpha, a + i * sam, sam, sak, b + j, ldb, accumulate,
-                                 c + i * ldc + j, ldc);
-            else
-                flash_block_edge(rows, cols, k, alpha, a + i * sam, sam, sak, b + j, ldb,
-                                 accumulate, c + i * ldc + j, ldc);
+        int64_t k0 = 0, k1 = k, cols = n, kk, n16, n8;
+        const float *ai, *bk;
+        float *ci = c + i * ldc;
+        if (mask == FLASH_MASK_C) {
+            cols = i + rows + off; /* columns [0, cols) reach the diagonal of these rows */
+            if (cols <= 0) continue;
+            cols = (cols + FLASH_NR - 1) / FLASH_NR * FLASH_NR; /* whole blocks are cheaper */
+            if (cols > n) cols = n;
+        } else if (mask == FLASH_MASK_K_UPPER) {
+            k1 = i + rows + off < k ? i + rows + off : k;
+        } else if (mask == FLASH_MASK_K_LOWER) {
+            k0 = i - off > 0 ? i - off : 0;
         }
+        kk = k1 > k0 ? k1 - k0 : 0; /* k = 0 still stores alpha * 0 (or leaves C) */
+        ai = a + i * sam + (kk > 0 ? k0 * sak : 0);
+        bk = b + (kk > 0 ? k0 * ldb : 0);
+        if (rows < FLASH_MR) {
+            for (j = 0; j < cols; j += FLASH_NR)
+                flash_block_any(rows, cols - j < FLASH_NR ? cols - j : FLASH_NR, kk, alpha, ai, sam,
+                                sak, bk + j, ldb, accumulate, ci + j, ldc);
+            continue;
+        }
+        n16 = cols - cols % FLASH_NR;
+        n8 = cols - n16 >= 8 ? n16 + 8 : n16;
+        for (j = 0; j < n16; j += FLASH_NR)
+            flash_block_4x16(kk, alpha, ai, sam, sak, bk + j, ldb, accumulate, ci + j, ldc);
+        if (n8 > n16) flash_block_4x8(kk, alpha, ai, sam, sak, bk + n16, ldb, accumulate, ci + n16, ldc);
+        if (cols > n8)
+            flash_block_any(FLASH_MR, cols - n8, kk, alpha, ai, sam, sak, bk + n8, ldb, accumulate,
+                            ci + n8, ldc);
     }
 }
 
@@ -309,24 +384,27 @@ typedef struct flash_job {
 } flash_job;
 
 /** C[m x n] = alpha * A B (+ C when accumulate) with A row-major [m x k] (lda) or, when
- *  `a_trans`, stored transposed as [k x m] (lda); B row-major [k x n] (ldb). */
-static void flash_mm(const flash_job *job, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int a_trans, int64_t lda, const float *b, int64_t ldb,
-                     int accumulate, float *c, int64_t ldc) {
+ *  `a_trans`, stored transposed as [k x m] (lda); B row-major [k x n] (ldb). The plugin's GEMM
+ *  skips what `mask` allows (off = r0 - c0 of the tile); the host's sgemm computes everything,
+ *  which is the same result because the skipped terms are zero. */
+static void flash_mm(const flash_job *job, int mask, int64_t off, int64_t m, int64_t n, int64_t k,
+                     float alpha, const float *a, int a_trans, int64_t lda, const float *b,
+                     int64_t ldb, int accumulate, float *c, int64_t ldc) {
     if (job->own_gemm)
-        flash_gemm(m, n, k, alpha, a, a_trans ? 1 : lda, a_trans ? lda : 1, b, ldb, accumulate, c,
-                   ldc);
+        flash_gemm(mask, off, m, n, k, alpha, a, a_trans ? 1 : lda, a_trans ? lda : 1, b, ldb,
+                   accumulate, c, ldc);
     else
         host->sgemm(a_trans, 0, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
 }
 
-/** C[m x n] = alpha * A Bᵀ with A row-major [m x k] (lda) and B row-major [n x k] (ldb); `bt`
- *  is the same B already transposed ([k x n], ldbt), which the plugin's GEMM needs. */
-static void flash_mm_nt(const flash_job *job, int64_t m, int64_t n, int64_t k, float alpha,
-                        const float *a, int64_t lda, const float *b, int64_t ldb, const float *bt,
-                        int64_t ldbt, float *c, int64_t ldc) {
+/** S[m x n] = alpha * A Bᵀ for a [query x key] tile with A row-major [m x k] (lda) and B
+ *  row-major [n x k] (ldb); `bt` is the same B already transposed ([k x n], ldbt), which the
+ *  plugin's GEMM needs. Entries above the diagonal (key > query) may be left unset. */
+static void flash_mm_scores(const flash_job *job, int64_t off, int64_t m, int64_t n, int64_t k,
+                            float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                            const float *bt, int64_t ldbt, float *c, int64_t ldc) {
     if (job->own_gemm)
-        flash_gemm(m, n, k, alpha, a, lda, 1, bt, ldbt, 0, c, ldc);
+        flash_gemm(FLASH_MASK_C, off, m, n, k, alpha, a, lda, 1, bt, ldbt, 0, c, ldc);
     else
         host->sgemm(0, 1, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc);
 }
@@ -386,8 +464,8 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
         for (kb = 0; kb <= last_kb; ++kb) {
             const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
             /* S = alpha * Q_i K_j^T (base-2 logits) */
-            flash_mm_nt(job, br, bc, D, job->alpha, Q, D, K + c0 * D, D, Kt != NULL ? Kt + c0 : NULL,
-                        job->ldt, S, bk);
+            flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q, D, K + c0 * D, D,
+                            Kt != NULL ? Kt + c0 : NULL, job->ldt, S, bk);
             for (r = 0; r < br; ++r) {
                 float *s = S + r * bk;
                 const int64_t valid = flash_valid(r0 + r, c0, bc);
@@ -408,7 +486,8 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
             if (kb > 0)
                 for (r = 0; r < br; ++r) flash_scale_row(O + r * D, D, alpha[r]);
             /* O_i = diag(alpha) O_i + P V_j (the first block overwrites O) */
-            flash_mm(job, br, D, bc, 1.0f, S, 0, bk, V + c0 * D, D, kb > 0, O, D);
+            flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, 1.0f, S, 0, bk, V + c0 * D, D,
+                     kb > 0, O, D);
         }
         for (r = 0; r < br; ++r) {
             flash_scale_row(O + r * D, D, 1.0f / l[r]);
@@ -471,8 +550,8 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                     const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
                     int64_t r;
                     /* P = 2^(alpha * Q_i K_j^T - lse2), zero above the diagonal */
-                    flash_mm_nt(job, br, bc, D, job->alpha, Q + r0 * D, D, K + c0 * D, D,
-                                Kt != NULL ? Kt + c0 : NULL, job->ldt, P, bk);
+                    flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q + r0 * D, D, K + c0 * D,
+                                    D, Kt != NULL ? Kt + c0 : NULL, job->ldt, P, bk);
                     for (r = 0; r < br; ++r) {
                         float *p = P + r * bk;
                         const int64_t valid = flash_valid(r0 + r, c0, bc);
@@ -480,14 +559,22 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                         if (valid < bc) memset(p + valid, 0, (size_t)(bc - valid) * sizeof(float));
                     }
                     /* dV_j += P^T dO_i */
-                    flash_mm(job, bc, D, br, 1.0f, P, 1, bk, dO + r0 * D, D, 1, dV + c0 * D, D);
+                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, P, 1, bk, dO + r0 * D,
+                             D, 1, dV + c0 * D, D);
                     /* dP = dO_i V_j^T, then dS = P * (dP - D_i) in place */
-                    flash_mm_nt(job, br, bc, D, 1.0f, dO + r0 * D, D, V + c0 * D, D,
-                                Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
-                    for (r = 0; r < br; ++r) flash_ds_row(dS + r * bk, P + r * bk, bc, Dv[r0 + r]);
+                    flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dO + r0 * D, D, V + c0 * D, D,
+                                    Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
+                    for (r = 0; r < br; ++r) {
+                        float *ds = dS + r * bk;
+                        const int64_t valid = flash_valid(r0 + r, c0, bc);
+                        flash_ds_row(ds, P + r * bk, valid, Dv[r0 + r]);
+                        if (valid < bc) memset(ds + valid, 0, (size_t)(bc - valid) * sizeof(float));
+                    }
                     /* dQ_i += scale * dS K_j;  dK_j += scale * dS^T Q_i */
-                    flash_mm(job, br, D, bc, job->scale, dS, 0, bk, K + c0 * D, D, 1, dQ + r0 * D, D);
-                    flash_mm(job, bc, D, br, job->scale, dS, 1, bk, Q + r0 * D, D, 1, dK + c0 * D, D);
+                    flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, job->scale, dS, 0, bk,
+                             K + c0 * D, D, 1, dQ + r0 * D, D);
+                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, job->scale, dS, 1, bk,
+                             Q + r0 * D, D, 1, dK + c0 * D, D);
                 }
             }
         }

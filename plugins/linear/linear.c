@@ -1,7 +1,7 @@
 /*
  * linear — causal linear attention with the elu + 1 feature map (Katharopoulos, Vyas, Pappas &
  * Fleuret 2020, "Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention",
- * ICML 2020, arXiv:2006.16236, eq. 2-4 and 9-12):
+ * ICML 2020, arXiv:2006.16236, sections 3.2-3.3):
  *
  *     phi(x) = elu(x) + 1          (x + 1 for x > 0, exp(x) otherwise; always > 0)
  *     S_t    = sum_{j <= t} phi(k_j) v_j^T          [head_dim, head_dim]
@@ -11,8 +11,9 @@
  * per batch element and head. This equals the "attention" out_t = sum_{j<=t} A_tj v_j /
  * (sum_{j<=t} A_tj + eps) with A_tj = phi(q_t) . phi(k_j), computed as an RNN over t: no
  * [seq x seq] matrix exists, compute is O(seq head_dim^2) and the extra memory is one
- * head_dim x head_dim state per head being processed. There is no softmax and no 1/sqrt(d)
- * scale (the paper's formulation).
+ * head_dim x head_dim state (plus seq normalisers in the backward) per (batch, head) pair being
+ * processed, for at most 64 pairs at a time. There is no softmax and no 1/sqrt(d) scale (the
+ * paper's formulation).
  *
  * Fused (path (b)): fused_forward runs the recurrence above on raw views; fused_backward is its
  * analytic gradient (the paper's section 3.3.1, with the normaliser), again in O(seq head_dim^2)

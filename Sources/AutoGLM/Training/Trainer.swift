@@ -53,6 +53,7 @@ public final class Trainer {
         let seq = model.config.blockSize
         try emit(.trainBegin, &state, &control, start)
         var step = 0
+        var evalSeconds = 0.0
         while step < options.steps && !control.stop {
             try emit(.stepBegin, &state, &control, start)
             let lr = schedule.lr(at: step) * control.lrScale
@@ -68,7 +69,9 @@ public final class Trainer {
             if step % options.logInterval == 0 || last || step == 1 { logStep(state, start) }
             if (options.evalInterval > 0 && step % options.evalInterval == 0) || last || control.evaluate {
                 control.evaluate = false
+                let evalStart = Date()
                 state.metrics = try evaluate()
+                evalSeconds += Date().timeIntervalSince(evalStart)
                 logEvaluation(state, start)
                 try emit(.evaluate, &state, &control, start)
             }
@@ -80,8 +83,9 @@ public final class Trainer {
         }
         try runDir.save(model: model, attention: options.attention, step: step)
         try emit(.trainEnd, &state, &control, start)
-        return TrainingResult(steps: step, finalLoss: state.loss, metrics: state.metrics,
-                              seconds: Date().timeIntervalSince(start), stoppedEarly: step < options.steps)
+        let seconds = Date().timeIntervalSince(start)
+        return TrainingResult(steps: step, finalLoss: state.loss, metrics: state.metrics, seconds: seconds,
+                              trainSeconds: seconds - evalSeconds, stoppedEarly: step < options.steps)
     }
 
     /// One optimizer step over `batchSize` sequences split into `accumulation` micro-batches whose

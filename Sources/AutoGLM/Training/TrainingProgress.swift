@@ -41,6 +41,8 @@ public struct TrainingResult: Sendable {
     public var metrics: [(name: String, value: Double)]
     /// Wall time of the training loop (evaluation included).
     public var seconds: Double
+    /// Wall time of the training loop without the evaluations.
+    public var trainSeconds: Double
     /// Whether a callback stopped the run early.
     public var stoppedEarly: Bool
 

@@ -16,10 +16,14 @@ public enum Kernels {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Runs `body` over 0..<n split into at most `ProcessInfo.activeProcessorCount` chunks when
-    /// the work is large enough to pay for the threads (`n >= minChunk * 2`), else inline.
+    /// Cores available to the process, read once (Foundation reads cgroup files to answer, which
+    /// costs microseconds: far too much to ask on every kernel call).
+    public static let coreCount = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+
+    /// Runs `body` over 0..<n split into at most `coreCount` chunks when the work is large enough
+    /// to pay for the threads (`n >= minChunk * 2`), else inline.
     @inlinable public static func parallelFor(_ n: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, n / max(minChunk, 1))
+        let workers = min(coreCount, n / max(minChunk, 1))
         if workers <= 1 { body(0..<n); return }
         let chunk = (n + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in

@@ -1,0 +1,69 @@
+"""Side-by-side benchmark of AutoGLM and the PyTorch peer on this machine, in one run.
+
+Alternates `autoglm bench` and ../shared/bench/torch_peer.py per preset (rounds times each),
+then the attention micro-benchmark (flash and causal_dense vs torch SDPA), then optionally the
+nanoGPT CPU recipe (torch_quality.py vs `autoglm train --config examples/shakespeare.yaml`).
+Prints one JSON line per measurement and a summary of median ratios (ours / peer for
+throughput, peer / ours for time).
+
+usage: python3 bench/compare.py --torch-python PATH/torchenv/bin/python [--rounds 3]
+                                [--presets small,medium] [--quality DATA.txt]
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "bench")
+AUTOGLM = os.path.join(ROOT, ".build", "release", "autoglm")
+
+def run_json(cmd):
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    line = [l for l in out.splitlines() if l.startswith("{")][-1]
+    print(line, flush=True)
+    return json.loads(line)
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--torch-python", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--presets", default="small,medium")
+    ap.add_argument("--attention-shape", default="8,6,256,64")
+    ap.add_argument("--quality", help="corpus for the nanoGPT CPU recipe comparison (e.g. tinyshakespeare.txt)")
+    a = ap.parse_args()
+    summary = {}
+    for preset in a.presets.split(","):
+        ours, peer, rss_ours, rss_peer, mfu = [], [], [], [], []
+        for _ in range(a.rounds):
+            o = run_json([AUTOGLM, "bench", "--preset", preset])
+            p = run_json([a.torch_python, os.path.join(SHARED, "torch_peer.py"), "--preset", preset])
+            ours.append(o["tokens_per_s"]); peer.append(p["tokens_per_s"])
+            rss_ours.append(o["peak_rss_mb"]); rss_peer.append(p["peak_rss_mb"]); mfu.append(o["mfu"])
+        summary[preset] = dict(ours_tokens_per_s=statistics.median(ours), peer_tokens_per_s=statistics.median(peer),
+                               ratio=round(statistics.median(ours) / statistics.median(peer), 3),
+                               mfu=statistics.median(mfu), peak_rss_mb_ours=max(rss_ours), peak_rss_mb_peer=max(rss_peer))
+    shape = a.attention_shape
+    times = {"flash": [], "causal_dense": [], "sdpa": []}
+    for _ in range(a.rounds):
+        for name in ("flash", "causal_dense"):
+            times[name].append(run_json([AUTOGLM, "bench", "--attention-shape", shape, "--attention", name])["fwd_bwd_ms_median"])
+        times["sdpa"].append(run_json([a.torch_python, os.path.join(ROOT, "bench", "torch_sdpa.py"), "--shape", shape])["fwd_bwd_ms_median"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    summary["attention " + shape] = dict(fwd_bwd_ms=med, sdpa_over_flash=round(med["sdpa"] / med["flash"], 3),
+                                        causal_dense_over_flash=round(med["causal_dense"] / med["flash"], 3))
+    if a.quality:
+        t0 = time.perf_counter()
+        q_peer = run_json([a.torch_python, os.path.join(SHARED, "torch_quality.py"), a.quality])
+        t1 = time.perf_counter()
+        out = subprocess.run([AUTOGLM, "train", "--config", os.path.join(ROOT, "examples", "shakespeare.yaml"),
+                              "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run", "--quiet"],
+                             capture_output=True, text=True, check=True).stdout
+        print(out.strip(), flush=True)
+        done = [l for l in out.splitlines() if l.startswith("done:")][0]
+        ours_s = float(done.split("(training ")[1].split(" s")[0])
+        ours_loss = float(done.split("val/loss ")[1].split(",")[0])
+        summary["quality"] = dict(peer_train_wall_s=q_peer["train_wall_s"], peer_val_loss=q_peer["val_loss"],
+                                  ours_train_wall_s=ours_s, ours_val_loss=ours_loss,
+                                  time_ratio=round(ours_s / q_peer["train_wall_s"], 3))
+    print(json.dumps(dict(summary=summary)), flush=True)
+
+if __name__ == "__main__":
+    main()
