@@ -229,12 +229,11 @@ final class FlashAttentionTests: XCTestCase {
                                    steps: steps)
         let dense = try stepLosses(attention: ComponentSelection(kind: .attention, name: "causal_dense", parameters: ["scale": .number(0)]),
                                    steps: steps)
-        print("FLASHLOSSES", flash.map { String(format: "%.5f", $0) }.joined(separator: " "), "\nDENSELOSSES", dense.map { String(format: "%.5f", $0) }.joined(separator: " "))
         XCTAssertEqual(flash.count, steps)
         XCTAssertEqual(dense.count, steps)
         // Same seed, same data, same maths: the trajectories agree while float32 rounding
         // differences are still small.
-        for i in 0..<8 {
+        for i in 0..<10 {
             XCTAssertEqual(flash[i], dense[i], accuracy: 1e-3, "step \(i + 1): flash \(flash[i]) vs causal_dense \(dense[i])")
         }
         XCTAssertLessThan(flash.suffix(5).reduce(0, +) / 5, flash.prefix(5).reduce(0, +) / 5 - 0.5, "loss should fall: \(flash)")

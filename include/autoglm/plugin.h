@@ -90,7 +90,8 @@ typedef struct aglm_ctx aglm_ctx;
 
 /** A tensor handle on the host's autograd tape. Host-owned: valid until the plugin call that
  *  created (or received) it returns. Never free it. Ops taking handles accept NULL and then
- *  return NULL without a new error, so a chain of ops can be checked once at its end. */
+ *  return NULL, keeping the first error already set (or setting "input N is NULL" if none
+ *  was), so a chain of ops can be checked once at its end. */
 typedef struct aglm_tensor aglm_tensor;
 
 /** Validated parameter values of one component instance. Borrowed: valid during `create` only;
