@@ -157,7 +157,7 @@ final class OptimizerPluginTests: XCTestCase {
         mutating func step(_ p: inout [Double], _ g: [Double], lr: Double, t: Int) {
             var d = g.indices.map { g[$0] + (decay ? wd * p[$0] : 0) }
             if momentum != 0 {
-                let b = buf.map { old in d.indices.map { momentum * old[$0] + d[$0] } } ?? d
+                let b = buf.map { old in d.indices.map { momentum * old[$0] + (1 - dampening) * d[$0] } } ?? d
                 buf = b
                 d = nesterov ? d.indices.map { d[$0] + momentum * b[$0] } : b
             }
@@ -212,7 +212,7 @@ final class OptimizerPluginTests: XCTestCase {
                 m[i] = beta1 * m[i] + (1 - beta1) * gi
                 v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
                 vmax[i] = max(vmax[i], v[i])
-                let vhat = v[i] / bc2
+                let vhat = (amsgrad ? vmax[i] : v[i]) / bc2
                 p[i] -= lr * (m[i] / bc1) / (vhat.squareRoot() + eps)
             }
         }
@@ -246,7 +246,7 @@ final class OptimizerPluginTests: XCTestCase {
                 sq[i] = alpha * sq[i] + (1 - alpha) * gi * gi
                 var denom = sq[i]
                 if centered {
-                    ga[i] = alpha * ga[i] + (1 - alpha) * gi * 0.5
+                    ga[i] = alpha * ga[i] + (1 - alpha) * gi
                     denom -= ga[i] * ga[i]
                 }
                 let avg = denom.squareRoot() + eps
@@ -283,7 +283,7 @@ final class OptimizerPluginTests: XCTestCase {
         let lrDecay, wd, eps: Double, decay: Bool
         var sum: [Double]
         mutating func step(_ p: inout [Double], _ g: [Double], lr: Double, t: Int) {
-            let clr = lr
+            let clr = lr / (1 + Double(t - 1) * lrDecay)
             for i in p.indices {
                 let gi = g[i] + (decay ? wd * p[i] : 0)
                 sum[i] += gi * gi
@@ -313,7 +313,7 @@ final class OptimizerPluginTests: XCTestCase {
             for i in p.indices {
                 let c = beta1 * m[i] + (1 - beta1) * g[i]
                 let sign: Double = c > 0 ? 1 : (c < 0 ? -1 : 0)
-                p[i] -= lr * (sign + wd * p[i])
+                p[i] -= lr * (sign + (decay ? wd * p[i] : 0))
                 m[i] = beta2 * m[i] + (1 - beta2) * g[i]
             }
         }
@@ -344,7 +344,7 @@ final class OptimizerPluginTests: XCTestCase {
                 r[i] = (m[i] / bc1) / ((v[i] / bc2).squareRoot() + eps) + (decay ? wd * p[i] : 0)
             }
             let pNorm = p.map { $0 * $0 }.reduce(0, +).squareRoot(), rNorm = r.map { $0 * $0 }.reduce(0, +).squareRoot()
-            let ratio = pNorm > 0 && rNorm > 0 ? pNorm / rNorm : 0
+            let ratio = pNorm > 0 && rNorm > 0 ? pNorm / rNorm : 1
             for i in p.indices { p[i] -= lr * ratio * r[i] }
         }
         var states: [String: [Double]] { ["exp_avg": m, "exp_avg_sq": v] }
@@ -422,7 +422,7 @@ final class OptimizerPluginTests: XCTestCase {
                     u[i] = g[i] / v[i].squareRoot()
                 }
             }
-            let clipDiv = 1.0
+            let clipDiv = max(1, Self.rms(u) / clip)
             u = u.map { $0 / clipDiv * alpha }
             if beta1 > 0 {
                 for i in 0..<n { m[i] = beta1 * m[i] + (1 - beta1) * u[i] }
@@ -536,7 +536,7 @@ final class OptimizerPluginTests: XCTestCase {
                 for i in p.indices { buf[i] = momentum * buf[i] + (1 - momentum) * g[i] }
                 let u = nesterov ? p.indices.map { (1 - momentum) * g[$0] + momentum * buf[$0] } : buf
                 let o = orthogonalise(u, rows, cols)
-                let scale = 1.0
+                let scale = max(1, Double(rows) / Double(cols)).squareRoot()
                 for i in p.indices { p[i] = p[i] * (decay ? 1 - lr * wd : 1) - lr * scale * o[i] }
             } else {
                 let lrA = lr * ratio, bc1 = 1 - pow(beta1, Double(t)), bc2 = 1 - pow(beta2, Double(t))

@@ -37,14 +37,18 @@
  * h / (n_head / kv_heads) (the layout of the host's repeat_interleave), and dK, dV of a kv head
  * sum over its query heads.
  *
- * Implementation. All tile products go through the host's sgemm (an optimised BLAS: it beats
- * portable C loops at these sizes because the plugins are built for baseline x86-64); the scale
- * and log2(e) are folded into the GEMM's alpha so that the softmax works with exp2, evaluated by
- * a branch-free polynomial (Cephes exp2f, relative error < 2e-7) that the compiler vectorises.
- * The forward is split over (batch, head, query block) work items with host->parallel_for
- * (query blocks in a zig-zag order so that any contiguous range of items carries a similar
- * causal workload); the backward over (batch, kv head) groups, each of which owns its rows of
- * dQ, dK and dV, so no two workers ever write the same memory.
+ * Implementation. The scale and log2(e) are folded into the score GEMM's alpha, so the softmax
+ * works with exp2, evaluated by a branch-free polynomial (Cephes exp2f, relative error < 2e-7)
+ * that the compiler vectorises. Tile products use either the plugin's own register-blocked GEMM
+ * (4 x 16 blocks; the default when compiled for AVX2 + FMA, as the bundled build is: about
+ * 90 GFLOP/s per core on 64 x 64 tiles, against 55-70 for OpenBLAS at these small sizes, and it
+ * skips the masked half of the diagonal tiles) or the host's sgemm (the default on baseline
+ * x86-64, where it is about three times faster than compiled C). The forward is split over
+ * (batch, head, query block) work items with host->parallel_for (query blocks in a zig-zag
+ * order so that any contiguous range of items carries a similar causal workload); the backward
+ * over (batch, kv head) groups, each of which owns its rows of dQ, dK and dV, so no two workers
+ * ever write the same memory and no atomics are needed. Per worker scratch: two tiles, the
+ * transposed K (and V) of one head, and a few rows of statistics.
  *
  * Parameters:
  *   block_q   int, default 64, 1..1024: query rows per tile (Br).
@@ -52,6 +56,9 @@
  *   scale     float, default 0, >= 0: the factor applied to q.k; 0 means 1 / sqrt(head_dim).
  *   kv_heads  int, default 0, 0..65536: key/value heads (grouped-query attention); 0 means
  *             n_head; it must divide n_head (1 = multi-query attention).
+ *   gemm      choice "auto" | "plugin" | "host", default "auto": how tile products are computed
+ *             (see Implementation); "auto" picks "plugin" when compiled for AVX2 + FMA, else
+ *             "host". The results agree to float32 rounding either way.
  */
 #include <autoglm/helpers.h>
 

@@ -77,15 +77,25 @@ public final class Trainer {
             }
             if control.save {
                 control.save = false
-                try runDir.save(model: model, attention: options.attention, step: step)
-                try emit(.save, &state, &control, start)
+                if try saveIfFinite(step: step) { try emit(.save, &state, &control, start) }
             }
         }
-        try runDir.save(model: model, attention: options.attention, step: step)
+        _ = try saveIfFinite(step: step)
         try emit(.trainEnd, &state, &control, start)
         let seconds = Date().timeIntervalSince(start)
         return TrainingResult(steps: step, finalLoss: state.loss, metrics: state.metrics, seconds: seconds,
                               trainSeconds: seconds - evalSeconds, stoppedEarly: step < options.steps)
+    }
+
+    /// Writes the weights unless one of them is NaN or infinite (after a divergence), so the
+    /// last good weights on disk are never replaced by broken ones. Returns whether it wrote.
+    private func saveIfFinite(step: Int) throws -> Bool {
+        if let bad = model.parameters.first(where: { p in !(0..<p.count).allSatisfy { p.data[$0].isFinite } }) {
+            HostAPI.logger.warning("not saving weights at step \(step): \(bad.name ?? "a parameter") holds NaN or Inf; \(runDir.url.path) keeps the last finite weights")
+            return false
+        }
+        try runDir.save(model: model, attention: options.attention, step: step)
+        return true
     }
 
     /// One optimizer step over `batchSize` sequences split into `accumulation` micro-batches whose
