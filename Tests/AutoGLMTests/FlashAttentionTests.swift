@@ -141,7 +141,8 @@ final class FlashAttentionTests: XCTestCase {
         // The composed attention through the host's autograd is the second, independent
         // implementation; both are float32, so they agree to float32 rounding.
         let shapes = [Shape(batch: 2, heads: 4, kvHeads: 4, seq: 77, dim: 32), Shape(batch: 1, heads: 2, kvHeads: 2, seq: 256, dim: 64),
-                      Shape(batch: 3, heads: 3, kvHeads: 3, seq: 130, dim: 48), Shape(batch: 4, heads: 2, kvHeads: 2, seq: 16, dim: 16)]
+                      Shape(batch: 3, heads: 3, kvHeads: 3, seq: 130, dim: 48), Shape(batch: 4, heads: 2, kvHeads: 2, seq: 16, dim: 16),
+                      Shape(batch: 1, heads: 2, kvHeads: 2, seq: 70, dim: 128)]  // D = 128: the host-sgemm path shrinks its tiles
         for (i, s) in shapes.enumerated() {
             let x = Inputs(s, seed: UInt64(500 + i))
             let dense = try run("causal_dense", ["scale": .number(0)], s, x)
@@ -237,6 +238,41 @@ final class FlashAttentionTests: XCTestCase {
             XCTAssertEqual(flash[i], dense[i], accuracy: 1e-3, "step \(i + 1): flash \(flash[i]) vs causal_dense \(dense[i])")
         }
         XCTAssertLessThan(flash.suffix(5).reduce(0, +) / 5, flash.prefix(5).reduce(0, +) / 5 - 0.5, "loss should fall: \(flash)")
+    }
+
+    func testConfigSelectsGroupedFlashAndFillsDefaults() throws {
+        // The user's path: a config names the attention and sets only kv_heads; the config layer
+        // fills the other parameters from flash's schema, the model gets one kv head, and the
+        // run learns.
+        let work = try PluginBuilder.temporaryDirectory("flash-config")
+        let corpus = work.appendingPathComponent("corpus.txt")
+        try TrainingTests.corpus.write(to: corpus, atomically: true, encoding: .utf8)
+        let config = work.appendingPathComponent("run.yaml")
+        try """
+        data: { path: \(corpus.path) }
+        model: { n_layer: 2, n_head: 4, n_embd: 32, block_size: 24 }
+        attention: { name: flash, kv_heads: 1, block_q: 8 }
+        train: { steps: 30, batch_size: 8, warmup_steps: 3, eval_interval: 30, eval_batches: 2, log_interval: 1 }
+        run: { dir: \(work.appendingPathComponent("run").path) }
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let layers = try ConfigLoader.load(file: config.path, environment: [:], overrides: [])
+        let resolved = try layers.resolve(schemas: Self.registry)
+        XCTAssertEqual(resolved.config.attention.name, "flash")
+        XCTAssertEqual(resolved.config.attention.parameters,
+                       ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto")])
+
+        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
+        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 24)
+        var losses: [Double] = []
+        let trainer = try Trainer(options: TrainingOptions(resolved), registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+            if p.kind == .step { losses.append(p.loss) }
+        }
+        let qkv = try XCTUnwrap(trainer.model.parameters.first { $0.name == "blocks.0.attn.qkv.weight" })
+        XCTAssertEqual(qkv.shape, [(4 + 2 * 1) * 8, 32], "q for 4 heads, k and v for one kv head")
+        _ = try trainer.run()
+        XCTAssertEqual(losses.count, 30)
+        XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+        XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, losses.prefix(5).reduce(0, +) / 5 - 0.3, "loss should fall: \(losses)")
     }
 
     func testWholeModelGradientWithGroupedFlashMatchesFiniteDifferences() throws {

@@ -43,12 +43,14 @@
  * (4 x 16 blocks; the default when compiled for AVX2 + FMA, as the bundled build is: about
  * 90 GFLOP/s per core on 64 x 64 tiles, against 55-70 for OpenBLAS at these small sizes, and it
  * skips the masked half of the diagonal tiles) or the host's sgemm (the default on baseline
- * x86-64, where it is about three times faster than compiled C). The forward is split over
- * (batch, head, query block) work items with host->parallel_for (query blocks in a zig-zag
- * order so that any contiguous range of items carries a similar causal workload); the backward
- * over (batch, kv head) groups, each of which owns its rows of dQ, dK and dV, so no two workers
- * ever write the same memory and no atomics are needed. Per worker scratch: two tiles, the
- * transposed K (and V) of one head, and a few rows of statistics.
+ * x86-64, where it is about three times faster than compiled C; tiles are then shrunk so that
+ * no product exceeds 2^18 multiply-adds, above which OpenBLAS would start its own threads inside
+ * the plugin's workers). The forward is split over (batch, head, query block) work items with
+ * host->parallel_for (query blocks in a zig-zag order so that any contiguous range of items
+ * carries a similar causal workload); the backward over (batch, kv head) groups, each of which
+ * owns its rows of dQ, dK and dV, so no two workers ever write the same memory and no atomics
+ * are needed. Per worker scratch: two tiles, the transposed K (and V) of one head, and a few
+ * rows of statistics.
  *
  * Parameters:
  *   block_q   int, default 64, 1..1024: query rows per tile (Br).
@@ -100,7 +102,7 @@ typedef struct flash {
  *  log-sum-exp of scale * q.k in base 2 (lse2 = LSE * log2(e)), [batch, n_head, seq]. */
 typedef struct flash_saved {
     int64_t batch, n_head, seq;
-    float lse2[1]; /* batch * n_head * seq entries (allocated past the struct) */
+    float lse2[]; /* batch * n_head * seq entries (flexible array member) */
 } flash_saved;
 
 /* ------------------------------------------------------------------------------------------- */
@@ -188,8 +190,8 @@ static void flash_scale_row(float *AGLM_RESTRICT x, int64_t n, float a) {
     for (c = 0; c < n; ++c) x[c] *= a;
 }
 
-/** ds[c] = p[c] * (dp[c] - d) for c < n (ds may alias dp: written element by element). */
-static void flash_ds_row(float *ds, const float *p, int64_t n, float d) {
+/** ds[c] = p[c] * (ds[c] - d) for c < n: ds holds dP on entry and dS = P * (dP - D) on return. */
+static void flash_ds_row(float *AGLM_RESTRICT ds, const float *AGLM_RESTRICT p, int64_t n, float d) {
     int64_t c;
     for (c = 0; c < n; ++c) ds[c] = p[c] * (ds[c] - d);
 }
@@ -209,6 +211,10 @@ static void flash_ds_row(float *ds, const float *p, int64_t n, float d) {
 #else
 #define FLASH_OWN_GEMM_DEFAULT 0
 #endif
+
+/** Largest tile product (multiply-adds) handed to the host's sgemm: OpenBLAS's default
+ *  threshold for going multi-threaded (GEMM_MULTITHREAD_THRESHOLD 4 x 65536). */
+#define FLASH_HOST_GEMM_MACS 262144
 
 /** Rows and columns of C per micro-kernel block (4 x 16 floats: 8 AVX accumulators). */
 #define FLASH_MR 4
@@ -642,6 +648,17 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->bk = self->block_k < T ? self->block_k : T;
     if (job->bq < 1) job->bq = 1;
     if (job->bk < 1) job->bk = 1;
+    /* The host's sgemm (OpenBLAS) starts its own threads for products above 2^18
+     * multiply-adds; inside the plugin's parallel_for workers that oversubscribes the cores
+     * (measured 3-5x slower). So on that path the tiles shrink until every tile product
+     * (bq x bk x D multiply-adds, the same for all five) stays below it: same results. */
+    if (!self->own_gemm)
+        while (job->bq * job->bk * D > FLASH_HOST_GEMM_MACS && (job->bq > 8 || job->bk > 8)) {
+            if (job->bq >= job->bk)
+                job->bq = (job->bq + 1) / 2;
+            else
+                job->bk = (job->bk + 1) / 2;
+        }
     /* rows of the transposed copies: a multiple of 16 floats plus 16, so that successive rows
      * do not fall into the same few L1 sets (a 1 KiB stride uses only 4 of 64) */
     job->ldt = (T + 15) / 16 * 16 + 16;
