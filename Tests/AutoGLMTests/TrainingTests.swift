@@ -80,6 +80,18 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a, c, accuracy: 2e-3)
     }
 
+    func testEvalIntervalZeroEvaluatesOnlyAfterTheLastStep() throws {
+        let dir = try PluginBuilder.temporaryDirectory("run")
+        let layers = try ConfigLoader.load(file: nil, environment: [:], overrides: ["train.eval_interval=0"])
+        XCTAssertEqual(try layers.resolve(schemas: Self.registry).config.train.evalInterval, 0)
+        var options = Self.options(runDir: dir.path, steps: 12)
+        options.evalInterval = 0
+        let result = try trainer(options).run()
+        XCTAssertNotNil(result.metric("val/loss"))
+        let log = try String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").filter { $0.contains(#""kind":"eval""#) }.count, 1)
+    }
+
     func testWholeModelGradientMatchesFiniteDifferences() throws {
         let model = try GPT(config: GPTConfig(nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 4, vocabSize: 5),
                             attention: ComponentSelection(kind: .attention, name: "causal_dense"), registry: Self.registry, seed: 3)

@@ -72,7 +72,7 @@ enum HostKeys {
                 defaultValue: .string(t.lrSchedule.rawValue),
                 choices: LearningRateSchedule.Shape.allCases.map(\.rawValue)), exclusiveMinimum: false)),
             float("train.grad_clip", t.gradClip, min: 0, "global gradient-norm clip (0 disables)"),
-            int("train.eval_interval", t.evalInterval, min: 1, "steps between evaluations"),
+            int("train.eval_interval", t.evalInterval, min: 0, "steps between evaluations (0: only after the last step)"),
             int("train.eval_batches", t.evalBatches, min: 1, "batches per evaluation"),
             int("train.log_interval", t.logInterval, min: 1, "steps between log lines"),
             int("train.seed", t.seed, min: 0, "random seed"),

@@ -52,7 +52,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var lrSchedule: LearningRateSchedule.Shape
     /// `train.grad_clip`: global gradient-norm clip (0 disables).
     public var gradClip: Double
-    /// `train.eval_interval`: steps between evaluations (>= 1).
+    /// `train.eval_interval`: steps between evaluations (0: only after the last step).
     public var evalInterval: Int
     /// `train.eval_batches`: batches per evaluation (>= 1).
     public var evalBatches: Int
