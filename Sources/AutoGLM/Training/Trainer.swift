@@ -154,6 +154,7 @@ public final class Trainer {
     }
 
     private func emit(_ event: TrainingEvent, _ state: inout TrainerSnapshot, _ control: inout TrainerControl, _ start: Date) throws {
+        guard !callbacks.isEmpty else { return }  // the snapshot's clock and /proc reads serve callbacks only
         state.elapsedSeconds = Date().timeIntervalSince(start)
         state.residentBytes = ProcessStats.residentBytes
         for c in callbacks { try c.onEvent(event, state: state, control: &control) }
