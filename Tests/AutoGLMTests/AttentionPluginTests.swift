@@ -24,7 +24,7 @@ final class AttentionPluginTests: XCTestCase {
             XCTFail("no attention component named \(name)", file: file, line: line)
             return overrides
         }
-        var values = Dictionary(uniqueKeysWithValues: info.parameters.map { ($0.name, $0.defaultValue) })
+        var values = info.parameters.defaultValues
         for (key, value) in overrides {
             XCTAssertNotNil(values[key], "\(name) declares no parameter '\(key)'", file: file, line: line)
             values[key] = value

@@ -11,8 +11,7 @@ public enum AttentionBenchmark {
             throw TensorError(message: "attention shape must be batch,heads,seq,head_dim")
         }
         Kernels.setThreads(threads)
-        let parameters = Dictionary(uniqueKeysWithValues: (registry.schema(kind: .attention, name: attention)?.parameters ?? [])
-            .map { ($0.name, $0.defaultValue) })
+        let parameters = registry.defaultParameters(kind: .attention, name: attention)
         let instance = try AttentionInstance(registry: registry, name: attention, parameters: parameters, nHead: shape[1],
                                              headDim: shape[3], blockSize: shape[2], layer: 0, nLayer: 1)
         var rng = RandomGenerator(seed: 1)

@@ -22,7 +22,7 @@ public enum BoundaryBenchmark {
         let params = (0..<8).map { i -> Tensor in
             let t = Tensor(zeros: [1], requiresGrad: true); t.name = "p\(i)"; t.grad = Tensor(shape: [1], values: [0.1]); return t
         }
-        var adamw = Dictionary(uniqueKeysWithValues: (registry.schema(kind: .optimizer, name: "adamw")?.parameters ?? []).map { ($0.name, $0.defaultValue) })
+        var adamw = registry.defaultParameters(kind: .optimizer, name: "adamw")
         adamw["weight_decay"] = .number(0)
         let optimizer = try OptimizerInstance(registry: registry, name: "adamw", parameters: adamw, modelParameters: params)
         let steps = calls / params.count

@@ -36,9 +36,9 @@ public enum ThroughputBenchmark {
                            threads: Int = 2, warmup: Int = 5, steps: Int = 20) throws -> Result {
         Kernels.setThreads(threads)
         let cfg = preset.model
-        let model = try GPT(config: cfg, attention: ComponentSelection(kind: .attention, name: attention, parameters: defaults(registry, .attention, attention)),
+        let model = try GPT(config: cfg, attention: ComponentSelection(kind: .attention, name: attention, parameters: registry.defaultParameters(kind: .attention, name: attention)),
                             registry: registry, seed: 0)
-        var adamw = defaults(registry, .optimizer, "adamw")
+        var adamw = registry.defaultParameters(kind: .optimizer, name: "adamw")
         adamw["betas"] = .list([0.9, 0.99]); adamw["weight_decay"] = .number(0.1)
         let optimizer = try OptimizerInstance(registry: registry, name: "adamw", parameters: adamw, modelParameters: model.parameters)
         var rng = RandomGenerator(seed: 0)
@@ -88,10 +88,6 @@ public enum ThroughputBenchmark {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return 2 * Double(size * size * size) / best
-    }
-
-    private static func defaults(_ registry: PluginRegistry, _ kind: ComponentKind, _ name: String) -> [String: ParameterValue] {
-        Dictionary(uniqueKeysWithValues: (registry.schema(kind: kind, name: name)?.parameters ?? []).map { ($0.name, $0.defaultValue) })
     }
 }
 

@@ -97,6 +97,13 @@ public protocol ComponentSchemaSource: Sendable {
     func names(kind: ComponentKind) -> [String]
 }
 
+extension Array where Element == ParameterSpec {
+    /// Every parameter's default value, by name: a complete parameter dictionary.
+    public var defaultValues: [String: ParameterValue] {
+        Dictionary(uniqueKeysWithValues: map { ($0.name, $0.defaultValue) })
+    }
+}
+
 extension ParameterSpec {
     /// The accepted values in words: "0...1", ">= 0", "adam|adamw", "4 items in 0...1", or "any".
     public var rangeDescription: String {

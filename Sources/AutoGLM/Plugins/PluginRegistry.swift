@@ -91,6 +91,11 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
 
     public func names(kind: ComponentKind) -> [String] { (components[kind] ?? [:]).keys.sorted() }
 
+    /// The default value of every parameter of `kind`/`name` (empty if it is not registered).
+    public func defaultParameters(kind: ComponentKind, name: String) -> [String: ParameterValue] {
+        schema(kind: kind, name: name)?.parameters.defaultValues ?? [:]
+    }
+
     /// Where an already registered `name` of `kind` came from (for duplicate messages).
     func existingFile(kind: ComponentKind, name: String) -> String? { components[kind]?[name]?.info.file }
 }

@@ -24,7 +24,7 @@ public enum PluginValidator {
             return registry.allComponents.map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ")
         }
         for info in registry.allComponents {
-            let defaults = Dictionary(uniqueKeysWithValues: info.parameters.map { ($0.name, $0.defaultValue) })
+            let defaults = info.parameters.defaultValues
             report.record(info.name, "schema sanity") { try checkSchema(info) }
             switch info.kind {
             case .attention: AttentionConformance.run(info: info, registry: registry, parameters: defaults, into: &report)
