@@ -53,10 +53,15 @@ let package = Package(
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
+        // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags)]
+        ),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config.

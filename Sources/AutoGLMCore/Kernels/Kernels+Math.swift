@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Vectorised float32 math on raw pointers (8 lanes at a time), used by the softmax, exp,
@@ -73,63 +74,20 @@ extension Kernels {
         return result
     }
 
-    /// |x| on 8 lanes (clears the sign bits).
-    @inline(__always) @usableFromInline
-    static func vabs(_ x: Vec) -> Vec {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & SIMD8<UInt32>(repeating: 0x7FFF_FFFF), to: Vec.self)
-    }
-
-    /// The standard normal CDF Φ(x) = ½·erfc(-x/√2) on 8 lanes, with relative error about 2e-7
-    /// (erfc by the Chebyshev fit of Numerical Recipes' `erfcc`, fractional error < 1.2e-7, so
-    /// the left tail keeps its relative accuracy).
-    @inline(__always) @usableFromInline
-    static func normalCDF(_ x: Vec) -> Vec {
-        let z = vabs(x) * Vec(repeating: 0.707_106_781_186_547_6)
-        let one = Vec(repeating: 1)
-        let t = one / (one + Vec(repeating: 0.5) * z)
-        var p = Vec(repeating: 0.170_872_77)
-        p = p * t + Vec(repeating: -0.822_152_23)
-        p = p * t + Vec(repeating: 1.488_515_87)
-        p = p * t + Vec(repeating: -1.135_203_98)
-        p = p * t + Vec(repeating: 0.278_868_07)
-        p = p * t + Vec(repeating: -0.186_288_06)
-        p = p * t + Vec(repeating: 0.096_784_18)
-        p = p * t + Vec(repeating: 0.374_091_96)
-        p = p * t + Vec(repeating: 1.000_023_68)
-        p = p * t + Vec(repeating: -1.265_512_23)
-        let halfErfc = Vec(repeating: 0.5) * t * simdExp(p - z * z)   // ½·erfc(|x|/√2)
-        return halfErfc.replacing(with: one - halfErfc, where: x .> 0)
-    }
-
-    /// dst[i] = GELU(src[i]) = src[i]·Φ(src[i]) (the exact erf form); `dst` may equal `src`.
+    /// dst[i] = GELU(src[i]) = src[i]·Φ(src[i]) (the exact erf form, Φ to about 2e-7 relative
+    /// error including the left tail); `dst` may equal `src`. The loop is C (`ck_gelu`): Swift
+    /// splits an 8-lane polynomial this long into 4-lane halves, about 2× slower.
     @inlinable
     public static func geluVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n { let x = load(src + i); store(x * normalCDF(x), dst + i); i += 8 }
-        if i < n { let x = loadPartial(src + i, n - i, fill: 0); storePartial(x * normalCDF(x), dst + i, n - i) }
+        ck_gelu(src, dst, n)
     }
 
     /// dx[i] += g[i]·GELU'(x[i]) with GELU'(x) = Φ(x) + x·φ(x); with `accumulate` false,
-    /// dx[i] = g[i]·GELU'(x[i]).
+    /// dx[i] = g[i]·GELU'(x[i]) (C: `ck_gelu_backward`).
     @inlinable
     public static func geluBackwardVector(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
                                           _ dx: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool = true) {
-        @inline(__always) func grad(_ x: Vec) -> Vec {
-            let pdf = Vec(repeating: 0.398_942_280_401_432_7) * simdExp(Vec(repeating: -0.5) * x * x)
-            return normalCDF(x) + x * pdf
-        }
-        var i = 0
-        if accumulate {
-            while i + 8 <= n { store(load(dx + i) + load(g + i) * grad(load(x + i)), dx + i); i += 8 }
-        } else {
-            while i + 8 <= n { store(load(g + i) * grad(load(x + i)), dx + i); i += 8 }
-        }
-        if i < n {
-            let r = n - i
-            var v = loadPartial(g + i, r, fill: 0) * grad(loadPartial(x + i, r, fill: 0))
-            if accumulate { v += loadPartial(dx + i, r, fill: 0) }
-            storePartial(v, dx + i, r)
-        }
+        ck_gelu_backward(x, g, dx, n, accumulate ? 1 : 0)
     }
 
     /// dst[i] = e^(src[i]); `dst` may equal `src`.

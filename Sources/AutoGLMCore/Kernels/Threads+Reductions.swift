@@ -2,11 +2,6 @@ import CBLAS
 import Foundation
 
 extension Kernels {
-    /// Sets the number of OpenBLAS threads (the other kernels use at most the active cores).
-    public static func setThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(max(n, 1)))
-    }
-
     /// Sum of squares in Double (for gradient norms).
     public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
         var acc: Float = 0, total = 0.0
