@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     var steps: Int = 20
 
     @Option(help: "Attention component.")
-    var attention: String = "causal_dense"
+    var attention: String = "flash"
 
     @Option(name: .customLong("attention-shape"), help: ArgumentHelp("Instead of training, time the attention's forward+backward on batch,heads,seq,head_dim.", valueName: "B,H,T,D"))
     var attentionShape: String?

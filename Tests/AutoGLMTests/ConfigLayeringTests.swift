@@ -12,7 +12,7 @@ final class ConfigLayeringTests: ConfigTestCase {
                                             minLR: 1e-4, lrSchedule: .cosine, gradClip: 1.0, evalInterval: 250,
                                             evalBatches: 200, logInterval: 10, seed: 1337, threads: 2))
         XCTAssertEqual(c.run.dir, "runs/latest")
-        XCTAssertEqual(c.attention, ComponentSelection(kind: .attention, name: "causal_dense", parameters: ["dropout": .number(0)]))
+        XCTAssertEqual(c.attention, ComponentSelection(kind: .attention, name: "flash", parameters: ["block": .number(32)]))
         XCTAssertEqual(c.optimizer, ComponentSelection(kind: .optimizer, name: "adamw", parameters: [
             "betas": .list([0.9, 0.99]), "weight_decay": .number(0.1), "eps": .number(1e-8)]))
         XCTAssertEqual(c.lr, 1e-3)
@@ -25,7 +25,7 @@ final class ConfigLayeringTests: ConfigTestCase {
             "model.position_embedding", "train.steps", "train.batch_size", "train.accumulation_steps",
             "train.warmup_steps", "train.min_lr", "train.lr_schedule", "train.grad_clip", "train.eval_interval",
             "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "run.dir",
-            "attention.name", "attention.dropout", "optimizer.name", "optimizer.lr", "optimizer.betas",
+            "attention.name", "attention.block", "optimizer.name", "optimizer.lr", "optimizer.betas",
             "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "plugins.paths",
         ])
         let schedule = c.learningRateSchedule
@@ -193,7 +193,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         let resolved = try resolve(set: ["train.steps=10", "callbacks=jsonl_log"])
         let json = resolved.jsonObject
         XCTAssertFalse(json.contains("\n"))
-        XCTAssertTrue(json.hasPrefix(#"{"attention":{"dropout":0,"name":"causal_dense"},"callbacks":["jsonl_log"],"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_steps":1,"#), json)
+        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_steps":1,"#), json)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let train = object?["train"] as? [String: Any]
         XCTAssertEqual(train?["steps"] as? Int, 10)

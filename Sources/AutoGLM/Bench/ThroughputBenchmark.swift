@@ -32,7 +32,7 @@ public enum ThroughputBenchmark {
     }
 
     /// Runs `warmup` + `steps` training steps and reports the median step time.
-    public static func run(preset: Preset, registry: PluginRegistry, attention: String = "causal_dense",
+    public static func run(preset: Preset, registry: PluginRegistry, attention: String = "flash",
                            threads: Int = 2, warmup: Int = 5, steps: Int = 20) throws -> Result {
         Kernels.setThreads(threads)
         let cfg = preset.model

@@ -28,7 +28,7 @@ public struct RunConfig: Sendable, Equatable {
     /// unless given, since only a schema can complete them).
     public init(data: DataConfig = DataConfig(), model: ModelConfig = ModelConfig(),
                 train: TrainConfig = TrainConfig(), run: RunDirConfig = RunDirConfig(),
-                attention: ComponentSelection = ComponentSelection(kind: .attention, name: "causal_dense"),
+                attention: ComponentSelection = ComponentSelection(kind: .attention, name: "flash"),
                 optimizer: ComponentSelection = ComponentSelection(kind: .optimizer, name: "adamw"),
                 lr: Double = 1.0e-3,
                 evaluators: [ComponentSelection] = [ComponentSelection(kind: .evaluator, name: "perplexity")],
