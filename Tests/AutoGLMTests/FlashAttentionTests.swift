@@ -155,6 +155,50 @@ final class FlashAttentionTests: XCTestCase {
         }
     }
 
+    func testPackedViewsMatchDenseCopies() throws {
+        // flash declares `strided`, so the model hands it views into the packed qkv projection
+        // [B, T, (H + 2 KV) D] and into the merged output, and its gradient lands in place in
+        // h's. The same kernel on dense copies (split, transposed, merged by host ops) must give
+        // the same numbers: only the addressing differs. An existing gradient of h is added to.
+        let shapes = [Shape(batch: 2, heads: 4, kvHeads: 4, seq: 37, dim: 16), Shape(batch: 3, heads: 4, kvHeads: 2, seq: 70, dim: 8),
+                      Shape(batch: 1, heads: 3, kvHeads: 1, seq: 129, dim: 32)]
+        for (i, s) in shapes.enumerated() {
+            for gemm in Self.gemms {
+                let attn = try AttentionInstance(registry: Self.registry, name: "flash",
+                                                 parameters: Self.flashParameters(blockQ: 32, blockK: 16, kvHeads: s.kvHeads, gemm: gemm),
+                                                 nHead: s.heads, headDim: s.dim, blockSize: s.seq, layer: 0, nLayer: 1)
+                XCTAssertTrue(attn.strided)
+                let width = (s.heads + 2 * s.kvHeads) * s.dim, c = s.heads * s.dim
+                var rng = RandomGenerator(seed: UInt64(700 + i))
+                let hValues = (0..<(s.batch * s.seq * width)).map { _ in Float(rng.normal()) }
+                let weights = Tensor(shape: [s.batch, s.seq, c], values: (0..<(s.batch * s.seq * c)).map { _ in Float(rng.normal()) })
+                let prior = (0..<hValues.count).map { _ in Float(rng.normal()) }
+
+                let packedH = Tensor(shape: [s.batch, s.seq, width], values: hValues, requiresGrad: true)
+                packedH.grad = Tensor(shape: packedH.shape, values: prior)
+                let packed = try attn.forwardPacked(packedH, nHead: s.heads, headDim: s.dim)
+                XCTAssertEqual(packed.shape, [s.batch, s.seq, c])
+                try Ops.sumAll(try Ops.mul(packed, weights)).backward()
+
+                let denseH = Tensor(shape: [s.batch, s.seq, width], values: hValues, requiresGrad: true)
+                func heads(_ start: Int, _ count: Int) throws -> Tensor {
+                    let part = try Ops.slice(denseH, dim: 2, start: start * s.dim, length: count * s.dim)
+                    return try Ops.transpose(try Ops.reshape(part, [s.batch, s.seq, count, s.dim]), 1, 2)
+                }
+                let y = try attn.forward(q: try heads(0, s.heads), k: try heads(s.heads, s.kvHeads),
+                                         v: try heads(s.heads + s.kvHeads, s.kvHeads))
+                let dense = try Ops.reshape(try Ops.transpose(y, 1, 2), [s.batch, s.seq, c])
+                try Ops.sumAll(try Ops.mul(dense, weights)).backward()
+
+                XCTAssertEqual(packed.values, dense.values, "\(s) gemm \(gemm): output")
+                let got = packedH.grad!.values, want = denseH.grad!.values
+                for j in 0..<got.count {
+                    XCTAssertEqual(got[j], prior[j] + want[j], accuracy: 1e-5 * max(1, abs(prior[j])), "\(s) gemm \(gemm): dh[\(j)]")
+                }
+            }
+        }
+    }
+
     func testEvaluationForwardGivesTheTrainingOutput() throws {
         // needs_backward = 0 (no autograd recording) skips saving the log-sum-exps but must not
         // change the arithmetic: the outputs are bit-identical, and nothing is recorded.

@@ -1,4 +1,5 @@
 import AutoGLM
+import CAutoGLM
 import Foundation
 import XCTest
 
@@ -21,7 +22,7 @@ final class PluginLoadingTests: XCTestCase {
 
     func testNewerMinorIsRefused() throws {
         let message = try failure(loading: "needs_newer_minor.c")
-        XCTAssertTrue(message.contains("needs host ABI 1.5 or newer, host speaks 1.0"), message)
+        XCTAssertTrue(message.contains("needs host ABI 1.5 or newer, host speaks 1.\(AGLM_ABI_MINOR)"), message)
     }
 
     func testOlderMinorLoads() throws {

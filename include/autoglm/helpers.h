@@ -16,7 +16,8 @@
  *   parameters       aglm_param_f64, aglm_param_i64, aglm_param_bool, aglm_param_str,
  *                    aglm_param_list
  *   views            aglm_view_is_f32, aglm_view_is_i32, aglm_view_numel,
- *                    aglm_view_is_contiguous, aglm_dtype_name, aglm_check_view
+ *                    aglm_view_is_contiguous, aglm_dtype_name, aglm_check_view,
+ *                    aglm_check_row_view
  *   memory           aglm_calloc, aglm_strdup
  *   schemas          AGLM_PARAM_FLOAT_SPEC, AGLM_PARAM_INT_SPEC, AGLM_PARAM_BOOL_SPEC,
  *                    AGLM_PARAM_STRING_SPEC, AGLM_PARAM_CHOICE_SPEC, AGLM_PARAM_FLOAT_LIST_SPEC,
@@ -269,6 +270,33 @@ static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *c
     if (!aglm_view_is_contiguous(v))
         return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED,
                            "%s: only dense row-major views are supported", what);
+    return AGLM_OK;
+}
+
+/** Like aglm_check_view, but accepts strided views whose rows are contiguous: the innermost
+ *  stride must be 1 (or the innermost extent at most 1) and the other strides non-negative, as
+ *  the host passes them to a fused attention that sets `strided` in its layout (ABI 1.1). Fails
+ *  with AGLM_ERR_UNSUPPORTED otherwise. Same threading rule as set_error. */
+static inline aglm_status aglm_check_row_view(const aglm_host_api *host, aglm_ctx *ctx,
+                                              const aglm_view *v, const char *what,
+                                              aglm_dtype_code code, int32_t ndim) {
+    char got[24];
+    int32_t i;
+    if (v == NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: missing (NULL view)", what);
+    if (v->dtype.code != (uint8_t)code || v->dtype.bits != 32 || v->dtype.lanes != 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: expected %s32 elements, got %s",
+                           what, code == AGLM_DTYPE_FLOAT ? "float" : "int",
+                           aglm_dtype_name(v->dtype, got, sizeof got));
+    if (ndim >= 0 && v->ndim != ndim)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                           "%s: expected %d dimensions, got %d", what, (int)ndim, (int)v->ndim);
+    for (i = 0; i < v->ndim; ++i)
+        if (v->strides[i] < 0)
+            return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED, "%s: negative strides are not supported", what);
+    if (v->ndim > 0 && v->shape[v->ndim - 1] > 1 && v->strides[v->ndim - 1] != 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED,
+                           "%s: the innermost dimension must be contiguous (stride 1)", what);
     return AGLM_OK;
 }
 

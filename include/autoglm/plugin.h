@@ -46,7 +46,7 @@ extern "C" {
 /** Major ABI version: part of the entry symbol's name. */
 #define AGLM_ABI_MAJOR 1
 /** Minor ABI version of this header: additions only. */
-#define AGLM_ABI_MINOR 0
+#define AGLM_ABI_MINOR 1
 
 /** Marks the entry point as exported from the shared object. */
 #if defined(_WIN32)
@@ -190,6 +190,13 @@ typedef struct aglm_attention_info {
 typedef struct aglm_attention_layout {
     size_t struct_size; /**< sizeof(aglm_attention_layout) */
     int64_t kv_heads;   /**< key/value heads; default n_head. Must divide n_head (GQA/MQA). */
+    /** (ABI 1.1; check AGLM_HAS_FIELD before writing) Fused path only. Default 0. Set it to 1
+     *  when fused_forward and fused_backward read every view through its strides (the innermost
+     *  stride is always 1; the others are arbitrary and non-negative) and write every element of
+     *  out, dq, dk and dv. The host then passes views straight into its packed [batch, seq,
+     *  heads * head_dim] activations and gradients instead of dense copies, and does not
+     *  zero-fill out, dq, dk, dv. */
+    int32_t strided;
 } aglm_attention_layout;
 
 /** Saved state of a fused forward, handed back to the fused backward. Plugin-owned. */
@@ -206,14 +213,16 @@ typedef struct aglm_attention_vtable {
      *  error set. q/k/v are borrowed handles. */
     aglm_tensor *(*forward)(void *instance, aglm_ctx *ctx, aglm_tensor *q, aglm_tensor *k,
                             aglm_tensor *v);
-    /** Path (b), optional. Writes the output into `out` (host-allocated, dense). May store
+    /** Path (b), optional. Writes the output into `out` (host-allocated; dense unless the
+     *  layout's `strided` is set). May store
      *  anything needed by the backward in *saved (plugin-owned until `free_saved`). Views are
      *  borrowed. `needs_backward` is 0 at evaluation/sampling time: skip saving then. */
     aglm_status (*fused_forward)(void *instance, aglm_ctx *ctx, const aglm_view *q,
                                  const aglm_view *k, const aglm_view *v, aglm_view *out,
                                  int32_t needs_backward, aglm_saved *saved);
     /** Path (b), optional (required with fused_forward). Given the forward inputs, its output
-     *  and d(out), writes dq, dk, dv (host-allocated, dense, zero-filled; overwrite them). */
+     *  and d(out), writes dq, dk, dv (host-allocated; dense and zero-filled unless the layout's
+     *  `strided` is set; overwrite them). */
     aglm_status (*fused_backward)(void *instance, aglm_ctx *ctx, aglm_saved saved,
                                   const aglm_view *q, const aglm_view *k, const aglm_view *v,
                                   const aglm_view *out, const aglm_view *dout, aglm_view *dq,

@@ -366,20 +366,39 @@ static void flash_gemm(int mask, int64_t off, int64_t m, int64_t n, int64_t k, f
     }
 }
 
-/** dst[d * ldd + t] = src[t * dim + d] for t < rows, d < dim: a [rows x dim] block transposed. */
+/** dst[d * ldd + t] = src[t * lds + d] for t < rows, d < dim: a [rows x dim] block transposed. */
 static void flash_transpose(float *AGLM_RESTRICT dst, int64_t ldd, const float *AGLM_RESTRICT src,
-                            int64_t rows, int64_t dim) {
+                            int64_t lds, int64_t rows, int64_t dim) {
     int64_t t0, t, d;
     for (t0 = 0; t0 < rows; t0 += 16) {
         const int64_t t1 = t0 + 16 < rows ? t0 + 16 : rows;
         for (d = 0; d < dim; ++d)
-            for (t = t0; t < t1; ++t) dst[d * ldd + t] = src[t * dim + d];
+            for (t = t0; t < t1; ++t) dst[d * ldd + t] = src[t * lds + d];
     }
+}
+
+/** Zeroes `rows` rows of `dim` floats, `ld` apart. */
+static void flash_zero_rows(float *p, int64_t ld, int64_t rows, int64_t dim) {
+    int64_t t;
+    for (t = 0; t < rows; ++t) memset(p + t * ld, 0, (size_t)dim * sizeof(float));
 }
 
 /* ------------------------------------------------------------------------------------------- */
 /* Problem description shared by the kernels                                                    */
 /* ------------------------------------------------------------------------------------------- */
+
+/** One [batch, heads, seq, dim] operand as the views give it: the first element and the strides
+ *  (in elements) of batch, head and sequence; the dim stride is 1. Head (b, h) is then a
+ *  [seq x dim] row-major matrix with leading dimension `st`. */
+typedef struct flash_operand {
+    float *data;
+    int64_t sb, sh, st;
+} flash_operand;
+
+/** First element of head `h` of batch `b`. */
+static float *flash_head(const flash_operand *x, int64_t b, int64_t h) {
+    return x->data + b * x->sb + h * x->sh;
+}
 
 /** Shapes, tiling and pointers of one call; shared read-only by the parallel_for workers. */
 typedef struct flash_job {
@@ -390,8 +409,8 @@ typedef struct flash_job {
     float alpha;           /* scale * log2(e): S in base-2 units */
     float scale;           /* scale */
     int own_gemm;          /* 1: flash_gemm, 0: host->sgemm */
-    const float *q, *k, *v, *o, *dout;
-    float *out, *dq, *dk, *dv;
+    flash_operand q, k, v, o, dout; /* read only */
+    flash_operand out, dq, dk, dv;  /* written */
     float *lse2;           /* [batch, n_head, seq] or NULL (forward without backward) */
     unsigned char *failed; /* one flag per work item: set when its scratch could not be allocated */
 } flash_job;
@@ -460,14 +479,15 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
         const int64_t b = bh / job->n_head, h = bh % job->n_head;
         const int64_t kvh = b * job->kv_heads + h / group;
         const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
-        const float *Q = job->q + (bh * T + r0) * D;
-        const float *K = job->k + kvh * T * D;
-        const float *V = job->v + kvh * T * D;
-        float *O = job->out + (bh * T + r0) * D;
+        const int64_t ldq = job->q.st, ldk = job->k.st, ldv = job->v.st, ldo = job->out.st;
+        const float *Q = flash_head(&job->q, b, h) + r0 * ldq;
+        const float *K = flash_head(&job->k, b, h / group);
+        const float *V = flash_head(&job->v, b, h / group);
+        float *O = flash_head(&job->out, b, h) + r0 * ldo;
         const int64_t last_kb = (r0 + br - 1) / bk; /* later key blocks are fully masked */
         int64_t kb, r;
         if (job->own_gemm && kvh != kt_head) { /* consecutive items mostly share the head */
-            flash_transpose(Kt, job->ldt, K, T, D);
+            flash_transpose(Kt, job->ldt, K, ldk, T, D);
             kt_head = kvh;
         }
         for (r = 0; r < br; ++r) {
@@ -477,7 +497,7 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
         for (kb = 0; kb <= last_kb; ++kb) {
             const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
             /* S = alpha * Q_i K_j^T (base-2 logits) */
-            flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q, D, K + c0 * D, D,
+            flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q, ldq, K + c0 * ldk, ldk,
                             Kt != NULL ? Kt + c0 : NULL, job->ldt, S, bk);
             for (r = 0; r < br; ++r) {
                 float *s = S + r * bk;
@@ -497,13 +517,13 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
                 m[r] = m_new;
             }
             if (kb > 0)
-                for (r = 0; r < br; ++r) flash_scale_row(O + r * D, D, alpha[r]);
+                for (r = 0; r < br; ++r) flash_scale_row(O + r * ldo, D, alpha[r]);
             /* O_i = diag(alpha) O_i + P V_j (the first block overwrites O) */
-            flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, 1.0f, S, 0, bk, V + c0 * D, D,
-                     kb > 0, O, D);
+            flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, 1.0f, S, 0, bk, V + c0 * ldv, ldv,
+                     kb > 0, O, ldo);
         }
         for (r = 0; r < br; ++r) {
-            flash_scale_row(O + r * D, D, 1.0f / l[r]);
+            flash_scale_row(O + r * ldo, D, 1.0f / l[r]);
             if (job->lse2 != NULL) job->lse2[bh * T + r0 + r] = m[r] + log2f(l[r]);
         }
     }
@@ -535,27 +555,29 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
     Vt = job->own_gemm ? Dv + T + t_size : NULL;
     for (item = begin; item < end; ++item) {
         const int64_t b = item / job->kv_heads, kvh_local = item % job->kv_heads;
-        const float *K = job->k + item * T * D;
-        const float *V = job->v + item * T * D;
-        float *dK = job->dk + item * T * D;
-        float *dV = job->dv + item * T * D;
+        const int64_t ldk = job->k.st, ldv = job->v.st, lddk = job->dk.st, lddv = job->dv.st;
+        const float *K = flash_head(&job->k, b, kvh_local);
+        const float *V = flash_head(&job->v, b, kvh_local);
+        float *dK = flash_head(&job->dk, b, kvh_local);
+        float *dV = flash_head(&job->dv, b, kvh_local);
         int64_t g;
-        memset(dK, 0, (size_t)(T * D) * sizeof(float));
-        memset(dV, 0, (size_t)(T * D) * sizeof(float));
+        flash_zero_rows(dK, lddk, T, D);
+        flash_zero_rows(dV, lddv, T, D);
         if (job->own_gemm) {
-            flash_transpose(Kt, job->ldt, K, T, D);
-            flash_transpose(Vt, job->ldt, V, T, D);
+            flash_transpose(Kt, job->ldt, K, ldk, T, D);
+            flash_transpose(Vt, job->ldt, V, ldv, T, D);
         }
         for (g = 0; g < group; ++g) {
-            const int64_t bh = b * job->n_head + kvh_local * group + g;
-            const float *Q = job->q + bh * T * D;
-            const float *O = job->o + bh * T * D;
-            const float *dO = job->dout + bh * T * D;
+            const int64_t h = kvh_local * group + g, bh = b * job->n_head + h;
+            const int64_t ldq = job->q.st, ldo = job->o.st, lddo = job->dout.st, lddq = job->dq.st;
+            const float *Q = flash_head(&job->q, b, h);
+            const float *O = flash_head(&job->o, b, h);
+            const float *dO = flash_head(&job->dout, b, h);
             const float *lse2 = job->lse2 + bh * T;
-            float *dQ = job->dq + bh * T * D;
+            float *dQ = flash_head(&job->dq, b, h);
             int64_t t, kb;
-            memset(dQ, 0, (size_t)(T * D) * sizeof(float));
-            for (t = 0; t < T; ++t) Dv[t] = flash_dot(dO + t * D, O + t * D, D);
+            flash_zero_rows(dQ, lddq, T, D);
+            for (t = 0; t < T; ++t) Dv[t] = flash_dot(dO + t * lddo, O + t * ldo, D);
             for (kb = 0; kb < job->nkb; ++kb) {
                 const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
                 int64_t qb;
@@ -563,8 +585,8 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                     const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
                     int64_t r;
                     /* P = 2^(alpha * Q_i K_j^T - lse2), zero above the diagonal */
-                    flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q + r0 * D, D, K + c0 * D,
-                                    D, Kt != NULL ? Kt + c0 : NULL, job->ldt, P, bk);
+                    flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q + r0 * ldq, ldq,
+                                    K + c0 * ldk, ldk, Kt != NULL ? Kt + c0 : NULL, job->ldt, P, bk);
                     for (r = 0; r < br; ++r) {
                         float *p = P + r * bk;
                         const int64_t valid = flash_valid(r0 + r, c0, bc);
@@ -572,11 +594,11 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                         if (valid < bc) memset(p + valid, 0, (size_t)(bc - valid) * sizeof(float));
                     }
                     /* dV_j += P^T dO_i */
-                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, P, 1, bk, dO + r0 * D,
-                             D, 1, dV + c0 * D, D);
+                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, P, 1, bk,
+                             dO + r0 * lddo, lddo, 1, dV + c0 * lddv, lddv);
                     /* dP = dO_i V_j^T, then dS = P * (dP - D_i) in place */
-                    flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dO + r0 * D, D, V + c0 * D, D,
-                                    Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
+                    flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dO + r0 * lddo, lddo, V + c0 * ldv,
+                                    ldv, Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
                     for (r = 0; r < br; ++r) {
                         float *ds = dS + r * bk;
                         const int64_t valid = flash_valid(r0 + r, c0, bc);
@@ -585,9 +607,9 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                     }
                     /* dQ_i += scale * dS K_j;  dK_j += scale * dS^T Q_i */
                     flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, job->scale, dS, 0, bk,
-                             K + c0 * D, D, 1, dQ + r0 * D, D);
+                             K + c0 * ldk, ldk, 1, dQ + r0 * lddq, lddq);
                     flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, job->scale, dS, 1, bk,
-                             Q + r0 * D, D, 1, dK + c0 * D, D);
+                             Q + r0 * ldq, ldq, 1, dK + c0 * lddk, lddk);
                 }
             }
         }
@@ -599,10 +621,11 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
 /* Validation                                                                                    */
 /* ------------------------------------------------------------------------------------------- */
 
-/** Checks that `v` is a dense float32 [b, h, t, d] view. */
+/** Checks that `v` is a float32 [b, h, t, d] view with contiguous rows (any other strides: the
+ *  component declares `strided` in its layout) and describes it in `op`. */
 static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *what, int64_t b,
-                               int64_t h, int64_t t, int64_t d) {
-    aglm_status st = aglm_check_view(host, ctx, v, what, AGLM_DTYPE_FLOAT, 4);
+                               int64_t h, int64_t t, int64_t d, flash_operand *op) {
+    aglm_status st = aglm_check_row_view(host, ctx, v, what, AGLM_DTYPE_FLOAT, 4);
     if (st != AGLM_OK) return st;
     if (v->shape[0] != b || v->shape[1] != h || v->shape[2] != t || v->shape[3] != d)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
@@ -610,6 +633,10 @@ static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *wh
                            what, (long long)b, (long long)h, (long long)t, (long long)d,
                            (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2],
                            (long long)v->shape[3]);
+    op->data = (float *)v->data;
+    op->sb = v->strides[0];
+    op->sh = v->strides[1];
+    op->st = v->strides[2];
     return AGLM_OK;
 }
 
@@ -617,7 +644,8 @@ static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *wh
  *  shape and tiling part of `job`. */
 static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view *q,
                                const aglm_view *k, const aglm_view *v, flash_job *job) {
-    aglm_status st = aglm_check_view(host, ctx, q, "q", AGLM_DTYPE_FLOAT, 4);
+    aglm_status st = aglm_check_row_view(host, ctx, q, "q", AGLM_DTYPE_FLOAT, 4);
+    flash_operand oq, ok, ov;
     int64_t B, H, KV, T, D;
     if (st != AGLM_OK) return st;
     B = q->shape[0];
@@ -629,14 +657,15 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
                            "q: expected %lld heads of %lld features, got [%lld, %lld, %lld, %lld]",
                            (long long)self->n_head, (long long)self->head_dim, (long long)B,
                            (long long)H, (long long)T, (long long)D);
-    if ((st = aglm_check_view(host, ctx, k, "k", AGLM_DTYPE_FLOAT, 4)) != AGLM_OK) return st;
+    if ((st = aglm_check_row_view(host, ctx, k, "k", AGLM_DTYPE_FLOAT, 4)) != AGLM_OK) return st;
     KV = k->shape[1];
     if (KV < 1 || H % KV != 0)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "k has %lld heads, which does not divide the %lld query heads",
                            (long long)KV, (long long)H);
-    if ((st = flash_check(ctx, k, "k", B, KV, T, D)) != AGLM_OK ||
-        (st = flash_check(ctx, v, "v", B, KV, T, D)) != AGLM_OK)
+    if ((st = flash_check(ctx, q, "q", B, H, T, D, &oq)) != AGLM_OK ||
+        (st = flash_check(ctx, k, "k", B, KV, T, D, &ok)) != AGLM_OK ||
+        (st = flash_check(ctx, v, "v", B, KV, T, D, &ov)) != AGLM_OK)
         return st;
     memset(job, 0, sizeof *job);
     job->batch = B;
@@ -648,10 +677,10 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->bk = self->block_k < T ? self->block_k : T;
     if (job->bq < 1) job->bq = 1;
     if (job->bk < 1) job->bk = 1;
-    /* The host's sgemm (OpenBLAS) starts its own threads for products above 2^18
-     * multiply-adds; inside the plugin's parallel_for workers that oversubscribes the cores
-     * (measured 3-5x slower). So on that path the tiles shrink until every tile product
-     * (bq x bk x D multiply-adds, the same for all five) stays below it: same results. */
+    /* The host's sgemm splits products above 2^18 multiply-adds over its workers; inside the
+     * plugin's parallel_for workers that only nests (and once oversubscribed the cores, 3-5x
+     * slower). So on that path the tiles shrink until every tile product (bq x bk x D
+     * multiply-adds, the same for all five) stays below it: same results. */
     if (!self->own_gemm)
         while (job->bq * job->bk * D > FLASH_HOST_GEMM_MACS && (job->bq > 8 || job->bk > 8)) {
             if (job->bq >= job->bk)
@@ -667,9 +696,9 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->scale = self->scale;
     job->own_gemm = self->own_gemm;
     job->alpha = (float)((double)self->scale * FLASH_LOG2E);
-    job->q = (const float *)q->data;
-    job->k = (const float *)k->data;
-    job->v = (const float *)v->data;
+    job->q = oq;
+    job->k = ok;
+    job->v = ov;
     return AGLM_OK;
 }
 
@@ -712,7 +741,7 @@ static aglm_status flash_fused_forward(void *instance, aglm_ctx *ctx, const aglm
     int64_t rows;
     if (saved != NULL) *saved = NULL;
     if ((st = flash_setup(self, ctx, q, k, v, &job)) != AGLM_OK ||
-        (st = flash_check(ctx, out, "out", job.batch, job.n_head, job.seq, job.dim)) != AGLM_OK)
+        (st = flash_check(ctx, out, "out", job.batch, job.n_head, job.seq, job.dim, &job.out)) != AGLM_OK)
         return st;
     rows = job.batch * job.n_head * job.seq;
     if (rows == 0 || job.dim == 0) return AGLM_OK;
@@ -727,7 +756,6 @@ static aglm_status flash_fused_forward(void *instance, aglm_ctx *ctx, const aglm
         keep->seq = job.seq;
         job.lse2 = keep->lse2;
     }
-    job.out = (float *)out->data;
     /* per item: about half of the key blocks, two GEMMs of 2 * bq * bk * D flops each */
     st = flash_run(ctx, &job, job.batch * job.n_head * job.nqb,
                    2.0 * (double)job.bq * (double)job.seq * (double)job.dim,
@@ -756,11 +784,11 @@ static aglm_status flash_fused_backward(void *instance, aglm_ctx *ctx, aglm_save
     KV = job.kv_heads;
     T = job.seq;
     D = job.dim;
-    if ((st = flash_check(ctx, out, "out", B, H, T, D)) != AGLM_OK ||
-        (st = flash_check(ctx, dout, "dout", B, H, T, D)) != AGLM_OK ||
-        (st = flash_check(ctx, dq, "dq", B, H, T, D)) != AGLM_OK ||
-        (st = flash_check(ctx, dk, "dk", B, KV, T, D)) != AGLM_OK ||
-        (st = flash_check(ctx, dv, "dv", B, KV, T, D)) != AGLM_OK)
+    if ((st = flash_check(ctx, out, "out", B, H, T, D, &job.o)) != AGLM_OK ||
+        (st = flash_check(ctx, dout, "dout", B, H, T, D, &job.dout)) != AGLM_OK ||
+        (st = flash_check(ctx, dq, "dq", B, H, T, D, &job.dq)) != AGLM_OK ||
+        (st = flash_check(ctx, dk, "dk", B, KV, T, D, &job.dk)) != AGLM_OK ||
+        (st = flash_check(ctx, dv, "dv", B, KV, T, D, &job.dv)) != AGLM_OK)
         return st;
     if (B * H * T == 0 || D == 0) return AGLM_OK;
     if (keep == NULL)
@@ -771,11 +799,6 @@ static aglm_status flash_fused_backward(void *instance, aglm_ctx *ctx, aglm_save
                            "saved state is for [%lld, %lld, %lld] rows, the backward got [%lld, %lld, %lld]",
                            (long long)keep->batch, (long long)keep->n_head, (long long)keep->seq,
                            (long long)B, (long long)H, (long long)T);
-    job.o = (const float *)out->data;
-    job.dout = (const float *)dout->data;
-    job.dq = (float *)dq->data;
-    job.dk = (float *)dk->data;
-    job.dv = (float *)dv->data;
     job.lse2 = (float *)keep->lse2; /* read only in the backward */
     /* per item: group heads, about T^2 / 2 keys, five GEMMs of 2 * D flops per entry */
     return flash_run(ctx, &job, B * KV,
@@ -813,6 +836,8 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
                            (long long)bk);
     if (!AGLM_HAS_FIELD(lay, aglm_attention_layout, kv_heads))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "missing attention layout");
+    /* every view is read through its strides, and out, dq, dk, dv are written in full */
+    if (AGLM_HAS_FIELD(lay, aglm_attention_layout, strided)) lay->strided = 1;
     self = (flash *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->n_head = ai->n_head;

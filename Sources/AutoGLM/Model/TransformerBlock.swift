@@ -39,13 +39,19 @@ public final class TransformerBlock {
     public func forward(_ x: Tensor) throws -> Tensor {
         let b = x.shape[0], t = x.shape[1], c = x.shape[2]
         let h = try Ops.linear(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5), qkv)
-        func heads(_ start: Int, _ count: Int) throws -> Tensor {
-            let part = try Ops.slice(h, dim: 2, start: start * headDim, length: count * headDim)
-            return try Ops.transpose(try Ops.reshape(part, [b, t, count, headDim]), 1, 2)
+        let merged: Tensor
+        if attention.strided {
+            // The component reads q, k, v inside h and writes the merged heads: no copies.
+            merged = try attention.forwardPacked(h, nHead: nHead, headDim: headDim)
+        } else {
+            func heads(_ start: Int, _ count: Int) throws -> Tensor {
+                let part = try Ops.slice(h, dim: 2, start: start * headDim, length: count * headDim)
+                return try Ops.transpose(try Ops.reshape(part, [b, t, count, headDim]), 1, 2)
+            }
+            let q = try heads(0, nHead), k = try heads(nHead, kvHeads), v = try heads(nHead + kvHeads, kvHeads)
+            let y = try attention.forward(q: q, k: k, v: v)
+            merged = try Ops.reshape(try Ops.transpose(y, 1, 2), [b, t, c])
         }
-        let q = try heads(0, nHead), k = try heads(nHead, kvHeads), v = try heads(nHead + kvHeads, kvHeads)
-        let y = try attention.forward(q: q, k: k, v: v)
-        let merged = try Ops.reshape(try Ops.transpose(y, 1, 2), [b, t, c])
         let x1 = try Ops.add(x, try Ops.linear(merged, proj))
         let m = try Ops.linear(Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc)), out)
         return try Ops.add(x1, m)

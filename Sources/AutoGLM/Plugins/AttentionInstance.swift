@@ -6,6 +6,9 @@ import Foundation
 public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     /// Key/value heads the component asked for (equal to the query heads unless GQA/MQA).
     public private(set) var kvHeads = 0
+    /// Whether the (fused) component reads strided views and writes every output element
+    /// (`aglm_attention_layout.strided`): then `forwardPacked` runs without copies.
+    public private(set) var strided = false
     private let vtable: aglm_attention_vtable
 
     /// Creates the instance for block `layer` of a model with `nHead` heads of `headDim` features.
@@ -20,7 +23,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
                                                 head_dim: Int64(headDim), block_size: Int64(blockSize),
                                                 layer: Int64(layer), n_layer: Int64(nLayer)))
         layoutPointer.initialize(to: aglm_attention_layout(struct_size: MemoryLayout<aglm_attention_layout>.size,
-                                                           kv_heads: Int64(nHead)))
+                                                           kv_heads: Int64(nHead), strided: 0))
         try super.init(component: component, parameters: parameters, info: UnsafeRawPointer(info),
                        layout: UnsafeMutableRawPointer(layoutPointer))
         let layout = layoutPointer.pointee
@@ -29,6 +32,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
                               reason: "kv_heads \(layout.kv_heads) must be between 1 and n_head (\(nHead)) and divide it")
         }
         kvHeads = Int(layout.kv_heads)
+        strided = layout.strided != 0 && vtable.fused_forward != nil
     }
 
     /// Attention output [B, H, T, D] for q [B, H, T, D] and k, v [B, kvHeads, T, D], recorded on
@@ -53,29 +57,74 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     private func fused(_ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> Tensor {
         let out = Tensor(zeros: q.shape)
         let needsBackward = Autograd.isRecording && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
-        let views = (TensorView(q), TensorView(k), TensorView(v), TensorView(out))
-        let ctx = context("fused_forward")
-        var saved: UnsafeMutableRawPointer?
-        let status = vtable.fused_forward!(instance, ctx.pointer, views.0.pointer, views.1.pointer, views.2.pointer,
-                                           views.3.pointer, needsBackward ? 1 : 0, &saved)
-        withExtendedLifetime(views) {}
-        let box = SavedState(saved, owner: self, free: vtable.free_saved)
-        try ctx.check(status)
+        let inputs = (TensorView(q), TensorView(k), TensorView(v))
+        let box = try runForward(inputs, TensorView(out), needsBackward: needsBackward)
         guard needsBackward else { return out }
-        let backward = vtable.fused_backward!
         return out.recorded(from: [q, k, v]) { [self] dout in
             let grads = (Tensor(zeros: q.shape), Tensor(zeros: k.shape), Tensor(zeros: v.shape))
-            let views = (TensorView(q), TensorView(k), TensorView(v), TensorView(out), TensorView(dout),
-                         TensorView(grads.0), TensorView(grads.1), TensorView(grads.2))
-            let ctx = context("fused_backward")
-            let status = backward(instance, ctx.pointer, box.pointer, views.0.pointer, views.1.pointer, views.2.pointer,
-                                  views.3.pointer, views.4.pointer, views.5.pointer, views.6.pointer, views.7.pointer)
-            withExtendedLifetime(views) {}
-            try ctx.check(status)
+            try runBackward(box, (TensorView(q), TensorView(k), TensorView(v)), out: TensorView(out), dout: TensorView(dout),
+                            grads: (TensorView(grads.0), TensorView(grads.1), TensorView(grads.2)))
             if q.requiresGrad { q.accumulateGrad(grads.0) }
             if k.requiresGrad { k.accumulateGrad(grads.1) }
             if v.requiresGrad { v.accumulateGrad(grads.2) }
         }
+    }
+
+    /// Attention over a packed projection `h` [B, T, (nHead + 2·kvHeads)·headDim] (queries, then
+    /// keys, then values, each head after head), returning [B, T, nHead·headDim] (heads merged),
+    /// for a component with `strided` set: its views point straight into `h`, the result and
+    /// `h`'s gradient, so no head split, merge or zero-fill is copied. Recorded on the tape.
+    public func forwardPacked(_ h: Tensor, nHead: Int, headDim: Int) throws -> Tensor {
+        precondition(strided, "forwardPacked needs a component that accepts strided views")
+        let b = h.shape[0], t = h.shape[1], width = h.shape[2], c = nHead * headDim
+        guard h.ndim == 3, width == (nHead + 2 * kvHeads) * headDim else {
+            throw TensorError("attention: packed projection \(h.shape) does not hold \(nHead) query and 2 x \(kvHeads) key/value heads of \(headDim)")
+        }
+        /// Heads `first..<first + count` of a [B, T, rowWidth] buffer as a [B, count, T, headDim] view.
+        func heads(_ base: UnsafeMutablePointer<Float>, _ first: Int, _ count: Int, rowWidth: Int) -> TensorView {
+            TensorView(data: base + first * headDim, shape: [b, count, t, headDim],
+                       strides: [t * rowWidth, headDim, rowWidth, 1])
+        }
+        func packed(_ base: UnsafeMutablePointer<Float>) -> (TensorView, TensorView, TensorView) {
+            (heads(base, 0, nHead, rowWidth: width), heads(base, nHead, kvHeads, rowWidth: width),
+             heads(base, nHead + kvHeads, kvHeads, rowWidth: width))
+        }
+        let out = Tensor(uninitialized: [b, t, c])
+        let needsBackward = Autograd.isRecording && h.requiresGrad
+        let box = try runForward(packed(h.data), heads(out.data, 0, nHead, rowWidth: c), needsBackward: needsBackward)
+        guard needsBackward else { return out }
+        return out.recorded(from: [h]) { [self] dout in
+            // dq, dk, dv tile h's gradient exactly, so a fresh one needs no zero-fill; an existing
+            // one gets the result added.
+            let (destination, accumulate) = h.gradDestination()
+            let scratch = accumulate ? Tensor(uninitialized: h.shape) : nil
+            try runBackward(box, packed(h.data), out: heads(out.data, 0, nHead, rowWidth: c),
+                            dout: heads(dout.data, 0, nHead, rowWidth: c), grads: packed(scratch?.data ?? destination))
+            if let scratch { Kernels.addInPlace(destination, scratch.data, scratch.count) }
+        }
+    }
+
+    /// Calls fused_forward on the views; returns the saved state (freed when the box goes).
+    private func runForward(_ qkv: (TensorView, TensorView, TensorView), _ out: TensorView,
+                            needsBackward: Bool) throws -> SavedState {
+        let ctx = context("fused_forward")
+        var saved: UnsafeMutableRawPointer?
+        let status = vtable.fused_forward!(instance, ctx.pointer, qkv.0.pointer, qkv.1.pointer, qkv.2.pointer,
+                                           out.pointer, needsBackward ? 1 : 0, &saved)
+        withExtendedLifetime((qkv, out)) {}
+        let box = SavedState(saved, owner: self, free: vtable.free_saved)
+        try ctx.check(status)
+        return box
+    }
+
+    /// Calls fused_backward on the views.
+    private func runBackward(_ box: SavedState, _ qkv: (TensorView, TensorView, TensorView), out: TensorView,
+                             dout: TensorView, grads: (TensorView, TensorView, TensorView)) throws {
+        let ctx = context("fused_backward")
+        let status = vtable.fused_backward!(instance, ctx.pointer, box.pointer, qkv.0.pointer, qkv.1.pointer, qkv.2.pointer,
+                                            out.pointer, dout.pointer, grads.0.pointer, grads.1.pointer, grads.2.pointer)
+        withExtendedLifetime((qkv, out, dout, grads)) {}
+        try ctx.check(status)
     }
 }
 

@@ -2,8 +2,9 @@ import AutoGLMCore
 import CAutoGLM
 import Foundation
 
-/// Owns an `aglm_view` of a dense float32 or int32 buffer and its shape/stride arrays, at stable
-/// addresses, so `pointer` stays valid as long as this object lives.
+/// Owns an `aglm_view` of a float32 or int32 buffer (dense, or strided for a fused attention that
+/// accepts it) and its shape/stride arrays, at stable addresses, so `pointer` stays valid as long
+/// as this object lives.
 final class TensorView {
     /// The C view; its `shape`/`strides` point into this object's buffers.
     let pointer: UnsafeMutablePointer<aglm_view>
@@ -24,6 +25,19 @@ final class TensorView {
                          dtype: aglm_dtype(code: UInt8(int32 ? AGLM_DTYPE_INT.rawValue : AGLM_DTYPE_FLOAT.rawValue),
                                            bits: 32, lanes: 1),
                          shape: UnsafePointer(shape), strides: UnsafePointer(strides)))
+    }
+
+    /// A float32 view of `shape` with explicit `strides` (in elements) starting at `data`.
+    init(data: UnsafeMutablePointer<Float>, shape dims: [Int], strides steps: [Int]) {
+        let n = max(dims.count, 1)
+        shape = .allocate(capacity: n)
+        strides = .allocate(capacity: n)
+        for i in 0..<dims.count { shape[i] = Int64(dims[i]); strides[i] = Int64(steps[i]) }
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: aglm_view(struct_size: MemoryLayout<aglm_view>.size, data: UnsafeMutableRawPointer(data),
+                                         ndim: Int32(dims.count),
+                                         dtype: aglm_dtype(code: UInt8(AGLM_DTYPE_FLOAT.rawValue), bits: 32, lanes: 1),
+                                         shape: UnsafePointer(shape), strides: UnsafePointer(strides)))
     }
 
     /// A view of a tensor's values.

@@ -30,6 +30,11 @@ enum AttentionConformance {
         report.record(info.name, "gradient check (central differences)") {
             try gradientCheck(attention, q, k, v, rng: &rng)
         }
+        if attention.strided {
+            report.record(info.name, "strided views (packed q/k/v, merged output) equal dense copies") {
+                try stridedMatchesDense(attention, q, k, v, rng: &rng)
+            }
+        }
         report.record(info.name, "distance to dense causal attention (informational)") {
             let out = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
             let dense = try Autograd.withNoGrad { try denseAttention(q, k, v) }
@@ -45,6 +50,37 @@ enum AttentionConformance {
         let vr = groups > 1 ? try Ops.repeatInterleave(v, dim: 1, times: groups) : v
         let scores = Ops.affine(try Ops.matmul(q, kr, transposeB: true), scale: 1 / Float(q.shape[3]).squareRoot(), shift: 0)
         return try Ops.matmul(Ops.softmax(scores, causal: true), vr)
+    }
+
+    /// For a component that sets `strided`: packs q, k, v into one [B, T, (H + 2 KV) D] buffer
+    /// (as the model does), runs `forwardPacked`, and compares the output and the gradients
+    /// (written in place into the packed buffer's) with the dense path on the same inputs.
+    static func stridedMatchesDense(_ attention: AttentionInstance, _ q: Tensor, _ k: Tensor, _ v: Tensor,
+                                    rng: inout RandomGenerator) throws -> String {
+        let kv = k.shape[1], width = (heads + 2 * kv) * dim
+        func merged(_ x: Tensor) throws -> Tensor {
+            try Ops.reshape(try Ops.transpose(x, 1, 2), [batch, seq, x.shape[1] * dim])
+        }
+        let packedValues = try Autograd.withNoGrad { try Ops.concat([merged(q), merged(k), merged(v)], dim: 2).values }
+        let h = Tensor(shape: [batch, seq, width], values: packedValues, requiresGrad: true)
+        let weights = Tensor.randn([batch, seq, heads * dim], rng: &rng)
+        let packed = try attention.forwardPacked(h, nHead: heads, headDim: dim)
+        try Ops.sumAll(try Ops.mul(packed, weights)).backward()
+
+        let dq = Tensor(shape: q.shape, values: q.values, requiresGrad: true)
+        let dk = Tensor(shape: k.shape, values: k.values, requiresGrad: true)
+        let dv = Tensor(shape: v.shape, values: v.values, requiresGrad: true)
+        let dense = try merged(try attention.forward(q: dq, k: dk, v: dv))
+        try Ops.sumAll(try Ops.mul(dense, weights)).backward()
+        let denseGrad = try Ops.concat([merged(dq.grad!), merged(dk.grad!), merged(dv.grad!)], dim: 2).values
+
+        let outDiff = zip(packed.values, dense.values).map { abs($0 - $1) }.max() ?? 0
+        guard let packedGrad = h.grad?.values else { throw ConformanceFailure("no gradient reached the packed buffer") }
+        let gradDiff = zip(packedGrad, denseGrad).map { abs($0 - $1) }.max() ?? 0
+        guard outDiff <= 1e-5, gradDiff <= 1e-4 else {
+            throw ConformanceFailure(String(format: "packed views differ from dense copies: output by %.3g, gradient by %.3g", outDiff, gradDiff))
+        }
+        return String(format: "max differences: output %.3g, gradient %.3g", outDiff, gradDiff)
     }
 
     /// Changes every input at positions after `cut` and checks outputs up to `cut` are unchanged.

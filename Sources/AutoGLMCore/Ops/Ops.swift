@@ -31,7 +31,7 @@ let elementwiseGrain = 32_768
 extension Tensor {
     /// A tensor whose elements are not initialised: only for op outputs whose kernel writes
     /// every element (saves the zero-fill pass, a large share of a memory-bound op).
-    convenience init(uninitialized shape: [Int]) {
+    public convenience init(uninitialized shape: [Int]) {
         self.init(sharing: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape)
     }
 
@@ -40,7 +40,7 @@ extension Tensor {
     /// every element. With `writesAll: false` a new buffer is zero-filled and `accumulate` is
     /// true, for kernels that only touch some elements or add several times into one.
     @inline(__always)
-    func gradDestination(writesAll: Bool = true) -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    public func gradDestination(writesAll: Bool = true) -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if let g = grad { return (g.data, true) }
         let g = writesAll ? Tensor(uninitialized: shape) : Tensor(zeros: shape)
         grad = g
