@@ -2,6 +2,17 @@ import AutoGLMCore
 import XCTest
 
 final class ReductionTests: XCTestCase {
+    func testSumOfSquaresMatchesDouble() {
+        // Block edges (16 lanes, 1024-element blocks), a ragged tail, and a large sum.
+        var rng = RandomGenerator(seed: 77)
+        for n in [0, 1, 15, 16, 17, 1023, 1024, 1025, 100_003] {
+            let x = (0..<n).map { _ in Float(rng.normal() * 3) }
+            let want = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            let got = x.withUnsafeBufferPointer { Kernels.sumOfSquares($0.baseAddress ?? UnsafePointer(bitPattern: 16)!, n) }
+            XCTAssertEqual(got, want, accuracy: 1e-6 * max(want, 1), "n \(n)")
+        }
+    }
+
     func testSumValuesAndShapes() throws {
         let a = TestData.tensor([2, 3], [1, 2, 3, 4, 5, 6])
         XCTAssertEqual(try Ops.sum(a, dim: 0, keepDim: false).values, [5, 7, 9])

@@ -1,10 +1,12 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// Low-level float32 kernels on raw pointers, shared by the ops and the host API.
 ///
-/// Threading: every parallel kernel, GEMMs included, runs on one pool (Dispatch's), with at
-/// most `threads` workers. OpenBLAS itself is kept single-threaded: its own thread pool would
+/// Threading: every parallel kernel, GEMMs included, runs on one pool (`ck_pool_run`: the
+/// caller plus `threads - 1` workers that spin briefly between regions), with at most `threads`
+/// tasks per region. OpenBLAS itself is kept single-threaded: its own thread pool would
 /// compete with the host's workers for the same cores, and its workers either spin between
 /// calls (stealing the cores from the element kernels) or sleep (and pay a wake-up on every
 /// GEMM of a training step). Large GEMMs are split into row or column panels instead, one
@@ -54,7 +56,7 @@ public enum Kernels {
         let splitRows = m >= n
         let extent = splitRows ? m : n
         let panel = ((extent + parts - 1) / parts + 15) / 16 * 16
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        runTasks(parts) { p in
             let lo = p * panel, hi = min(extent, lo + panel)
             guard lo < hi else { return }
             if splitRows {
@@ -72,14 +74,27 @@ public enum Kernels {
     }
 
     /// Runs `body` over 0..<n split into at most `threads` chunks when the work is large enough
-    /// to pay for the threads (`n >= minChunk * 2`), else inline.
+    /// to pay for the threads (`n >= minChunk * 2`), else inline. The chunks run on the host's
+    /// worker pool (`ck_pool_run`); called from inside a chunk, the inner loop runs inline.
     @inlinable public static func parallelFor(_ n: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
         let workers = min(threads, n / max(minChunk, 1))
         if workers <= 1 { body(0..<n); return }
         let chunk = (n + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        runTasks(workers) { w in
             let lo = w * chunk, hi = min(n, lo + chunk)
             if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `task(0..<count)` on the worker pool and returns when all have finished.
+    @inlinable public static func runTasks(_ count: Int, _ task: (Int) -> Void) {
+        withoutActuallyEscaping(task) { task in
+            var body = task
+            withUnsafeMutablePointer(to: &body) { pointer in
+                ck_pool_run(Int64(count), Int32(threads), { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+                }, pointer)
+            }
         }
     }
 }

@@ -11,6 +11,7 @@
 #define CK_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,22 @@ void ck_gelu(const float *x, float *y, size_t n);
 /** dx[i] (+)= g[i]·GELU'(x[i]) with GELU'(x) = Φ(x) + x·φ(x), for i < n: added to dx when
  *  `accumulate` is nonzero, stored otherwise. `dx` may equal `g`. */
 void ck_gelu_backward(const float *x, const float *g, float *dx, size_t n, int accumulate);
+
+/** A task of a parallel region: `task` is in [0, tasks). */
+typedef void (*ck_task_fn)(void *ctx, int64_t task);
+
+/** Runs fn(ctx, 0..<tasks) on the calling thread and up to `threads - 1` pool workers (started
+ *  on first use, kept for the life of the process; idle ones spin about 0.2 ms, then sleep) and
+ *  returns when every task has finished. Tasks run inline, one after another, when `threads` or
+ *  `tasks` is 1, when called from inside a task (nested parallel loops), or while another
+ *  thread's region is running. Callers split work into at most `threads` tasks (at most 256).
+ *  Thread-safe; `fn` must not unwind. */
+void ck_pool_run(int64_t tasks, int threads, ck_task_fn fn, void *ctx);
+
+/** Σ x[i]² for i < n: float sums in 16 lanes over blocks of 1024 elements, each block added to a
+ *  double total (accurate for the gradient norm of millions of elements, and vectorised). The
+ *  order of operations depends only on n, so the result is reproducible. */
+double ck_sum_squares(const float *x, size_t n);
 
 #ifdef __cplusplus
 }
