@@ -1,7 +1,8 @@
 """Side-by-side benchmark of AutoGLM and the PyTorch peer on this machine, in one run.
 
 Alternates `autoglm bench` and ../shared/bench/torch_peer.py per preset (rounds times each),
-then the attention micro-benchmark (flash and causal_dense vs torch SDPA), then optionally the
+then the plugin-boundary cost, then the attention micro-benchmark (flash and causal_dense vs torch
+SDPA), then optionally the
 nanoGPT CPU recipe (torch_quality.py vs `autoglm train --config examples/shakespeare.yaml`).
 Prints one JSON line per measurement and a summary of median ratios (ours / peer for
 throughput, peer / ours for time).
@@ -40,6 +41,16 @@ def main():
         summary[preset] = dict(ours_tokens_per_s=statistics.median(ours), peer_tokens_per_s=statistics.median(peer),
                                ratio=round(statistics.median(ours) / statistics.median(peer), 3),
                                mfu=statistics.median(mfu), peak_rss_mb_ours=max(rss_ours), peak_rss_mb_peer=max(rss_peer))
+    # The plugin boundary: per-call costs, and what they add up to in one small-preset step
+    # (6 parameter tensors per layer + 3, one optimizer dispatch each; two callback events).
+    b = run_json([AUTOGLM, "bench", "--boundary"])
+    boundary = dict(b)
+    if "small" in summary:
+        step_ms = 16 * 128 / summary["small"]["ours_tokens_per_s"] * 1e3
+        per_step_us = ((6 * 4 + 3) * b["optimizer_param_update_ns"] + 2 * b["callback_event_ns"]) / 1e3
+        boundary.update(per_small_step_us=round(per_step_us, 2),
+                        percent_of_small_step=round(per_step_us / (step_ms * 1e3) * 100, 4))
+    summary["boundary"] = boundary
     shape = a.attention_shape
     times = {"flash": [], "causal_dense": [], "sdpa": []}
     for _ in range(a.rounds):

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput on the PyTorch peer's presets; prints one JSON line.",
-        discussion: "Compare with ../shared/bench/torch_peer.py in the same run: bench/compare.sh alternates both.")
+        discussion: "Compare with ../shared/bench/torch_peer.py in the same run: bench/compare.py alternates both.")
 
     @OptionGroup var plugins: PluginOptions
 
