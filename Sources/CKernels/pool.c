@@ -24,10 +24,13 @@
 #include <stdint.h>
 #include <time.h>
 
-/** How long an idle worker watches for the next region before it sleeps. */
-#define CK_POOL_SPIN_NS 200000
-/** Largest number of workers (and tasks per region: the ticket holds 16-bit counts). */
+/** How long an idle worker watches for the next region before it sleeps (2 ms: with 0.2 ms
+ *  the caller waited measurably longer for workers woken from sleep). */
+#define CK_POOL_SPIN_NS 2000000
+/** Largest number of workers started. */
 #define CK_POOL_MAX_WORKERS 255
+/** Largest number of tasks per region (the ticket holds 16-bit counts); more run inline. */
+#define CK_POOL_MAX_TASKS 0xFFFF
 
 static _Atomic uint64_t ck_ticket;          /* generation | count | next */
 static _Atomic int64_t ck_done;             /* tasks of the current region finished */
@@ -105,11 +108,11 @@ void ck_pool_run(int64_t tasks, int threads, ck_task_fn fn, void *ctx) {
     int64_t t;
     int want;
     if (tasks <= 0) return;
-    if (tasks == 1 || threads <= 1 || ck_in_task || pthread_mutex_trylock(&ck_run_lock) != 0) {
+    if (tasks == 1 || tasks > CK_POOL_MAX_TASKS || threads <= 1 || ck_in_task ||
+        pthread_mutex_trylock(&ck_run_lock) != 0) {
         for (t = 0; t < tasks; ++t) fn(ctx, t);
         return;
     }
-    if (tasks > CK_POOL_MAX_WORKERS + 1) tasks = CK_POOL_MAX_WORKERS + 1; /* callers split into <= threads tasks */
     want = threads - 1 < CK_POOL_MAX_WORKERS ? threads - 1 : CK_POOL_MAX_WORKERS;
     while (ck_workers < want) {
         pthread_t thread;

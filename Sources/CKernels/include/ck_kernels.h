@@ -29,11 +29,10 @@ void ck_gelu_backward(const float *x, const float *g, float *dx, size_t n, int a
 typedef void (*ck_task_fn)(void *ctx, int64_t task);
 
 /** Runs fn(ctx, 0..<tasks) on the calling thread and up to `threads - 1` pool workers (started
- *  on first use, kept for the life of the process; idle ones spin about 0.2 ms, then sleep) and
- *  returns when every task has finished. Tasks run inline, one after another, when `threads` or
- *  `tasks` is 1, when called from inside a task (nested parallel loops), or while another
- *  thread's region is running. Callers split work into at most `threads` tasks (at most 256).
- *  Thread-safe; `fn` must not unwind. */
+ *  on first use, kept for the life of the process; idle ones spin about 2 ms, then sleep) and
+ *  returns when every task has finished (tasks are claimed dynamically). Tasks run inline, one after another, when `threads` or `tasks`
+ *  is 1, when there are more than 65535 tasks, when called from inside a task (nested parallel
+ *  loops), or while another thread's region is running. Thread-safe; `fn` must not unwind. */
 void ck_pool_run(int64_t tasks, int threads, ck_task_fn fn, void *ctx);
 
 /** Σ x[i]² for i < n: float sums in 16 lanes over blocks of 1024 elements, each block added to a
