@@ -68,7 +68,7 @@ public final class Tensor: @unchecked Sendable {
         if let existing = grad {
             Kernels.addInPlace(existing.data, g.data, count)
         } else {
-            let copy = Tensor(zeros: shape)
+            let copy = Tensor(uninitialized: shape)   // every element is overwritten just below
             copy.data.update(from: g.data, count: count)
             grad = copy
         }
