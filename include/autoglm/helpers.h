@@ -254,9 +254,11 @@ static inline const char *aglm_dtype_name(aglm_dtype dtype, char *buf, size_t ca
  *  `what` (e.g. "logits") and returns AGLM_ERR_INVALID_ARGUMENT (wrong type or rank) or
  *  AGLM_ERR_UNSUPPORTED (strided view); otherwise returns AGLM_OK. Same threading rule as
  *  set_error. */
-static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *ctx,
-                                          const aglm_view *v, const char *what,
-                                          aglm_dtype_code code, int32_t ndim) {
+/** Internal: the presence, element type and rank checks shared by aglm_check_view and
+ *  aglm_check_row_view. */
+static inline aglm_status aglm_check_view_type(const aglm_host_api *host, aglm_ctx *ctx,
+                                               const aglm_view *v, const char *what,
+                                               aglm_dtype_code code, int32_t ndim) {
     char got[24];
     if (v == NULL)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: missing (NULL view)", what);
@@ -267,6 +269,14 @@ static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *c
     if (ndim >= 0 && v->ndim != ndim)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "%s: expected %d dimensions, got %d", what, (int)ndim, (int)v->ndim);
+    return AGLM_OK;
+}
+
+static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *ctx,
+                                          const aglm_view *v, const char *what,
+                                          aglm_dtype_code code, int32_t ndim) {
+    aglm_status st = aglm_check_view_type(host, ctx, v, what, code, ndim);
+    if (st != AGLM_OK) return st;
     if (!aglm_view_is_contiguous(v))
         return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED,
                            "%s: only dense row-major views are supported", what);
@@ -280,17 +290,9 @@ static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *c
 static inline aglm_status aglm_check_row_view(const aglm_host_api *host, aglm_ctx *ctx,
                                               const aglm_view *v, const char *what,
                                               aglm_dtype_code code, int32_t ndim) {
-    char got[24];
+    aglm_status st = aglm_check_view_type(host, ctx, v, what, code, ndim);
     int32_t i;
-    if (v == NULL)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: missing (NULL view)", what);
-    if (v->dtype.code != (uint8_t)code || v->dtype.bits != 32 || v->dtype.lanes != 1)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: expected %s32 elements, got %s",
-                           what, code == AGLM_DTYPE_FLOAT ? "float" : "int",
-                           aglm_dtype_name(v->dtype, got, sizeof got));
-    if (ndim >= 0 && v->ndim != ndim)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "%s: expected %d dimensions, got %d", what, (int)ndim, (int)v->ndim);
+    if (st != AGLM_OK) return st;
     for (i = 0; i < v->ndim; ++i)
         if (v->strides[i] < 0)
             return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED, "%s: negative strides are not supported", what);
