@@ -217,9 +217,7 @@ static aglm_status adafactor_create(aglm_ctx *ctx, const aglm_params *params, co
     if (!(a.beta1 >= 0.0 && a.beta1 < 1.0))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "beta1 must be in [0, 1), got %g",
                            a.beta1);
-    if (!(a.weight_decay >= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "weight_decay must be >= 0, got %g", a.weight_decay);
+    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", a.weight_decay)) != AGLM_OK) return st;
     if (a.warmup_init && !a.relative_step)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "warmup_init requires relative_step = true");

@@ -110,9 +110,7 @@ static aglm_status adam_create(aglm_ctx *ctx, const aglm_params *params, const v
     if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK ||
         (st = aglm_optim_positive(host, ctx, "eps", eps)) != AGLM_OK)
         return st;
-    if (!(weight_decay >= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "weight_decay must be >= 0, got %g", weight_decay);
+    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
     self = (adam *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->beta1 = betas[0];

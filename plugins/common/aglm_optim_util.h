@@ -52,6 +52,13 @@ static inline aglm_status aglm_optim_positive(const aglm_host_api *host, aglm_ct
     return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be > 0, got %g", name, value);
 }
 
+/** AGLM_OK if value >= 0 (NaN fails), else an error naming the parameter. */
+static inline aglm_status aglm_optim_nonnegative(const aglm_host_api *host, aglm_ctx *ctx,
+                                                 const char *name, double value) {
+    if (value >= 0.0) return AGLM_OK;
+    return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be >= 0, got %g", name, value);
+}
+
 /** Declares `n` float32 buffers named `names[0..n)`, each shaped like `param`, and stores n in
  *  *count (for declare_state). */
 static inline aglm_status aglm_optim_declare_like(const aglm_host_api *host, aglm_ctx *ctx,

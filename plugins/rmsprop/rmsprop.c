@@ -124,9 +124,7 @@ static aglm_status rmsprop_create(aglm_ctx *ctx, const aglm_params *params, cons
     if (!(momentum >= 0.0 && momentum <= 1.0))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "momentum must be in [0, 1], got %g", momentum);
-    if (!(weight_decay >= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "weight_decay must be >= 0, got %g", weight_decay);
+    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
     self = (rmsprop *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->alpha = alpha;
