@@ -12,8 +12,8 @@
 #define CK_INLINE static inline __attribute__((always_inline))
 
 /** e^x for x <= 0 (arguments above 0 are not supported): 0 below -87.3 (where e^x leaves the
- *  normal range), NaN for NaN, else the Cephes expf polynomial (about 1 ulp). Cheaper than
- *  ck_exp: one exponent scale and one select. */
+ *  normal range), NaN for NaN, else the Cephes expf polynomial (about 1 ulp). Restricting the
+ *  range saves the general version's second exponent scale and overflow/NaN selects. */
 CK_INLINE float ck_exp_nonpositive(float x) {
     const float lo = -87.33654f, magic = 12582912.0f; /* 1.5 * 2^23 */
     const float xc = x < lo ? lo : x;

@@ -82,7 +82,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
         }
         /// Heads `first..<first + count` of a [B, T, rowWidth] buffer as a [B, count, T, headDim] view.
         func heads(_ base: UnsafeMutablePointer<Float>, _ first: Int, _ count: Int, rowWidth: Int) -> TensorView {
-            TensorView(data: base + first * headDim, shape: [b, count, t, headDim],
+            TensorView(data: UnsafeMutableRawPointer(base + first * headDim), shape: [b, count, t, headDim],
                        strides: [t * rowWidth, headDim, rowWidth, 1])
         }
         func packed(_ base: UnsafeMutablePointer<Float>) -> (TensorView, TensorView, TensorView) {

@@ -11,15 +11,13 @@ final class TensorView {
     private let shape: UnsafeMutablePointer<Int64>
     private let strides: UnsafeMutablePointer<Int64>
 
-    /// A dense row-major view of `count` elements at `data`.
-    init(data: UnsafeMutableRawPointer, shape dims: [Int], int32: Bool = false) {
+    /// A view of `shape` with explicit `strides` (in elements) starting at `data`: float32, or
+    /// int32 when `int32` is set.
+    init(data: UnsafeMutableRawPointer, shape dims: [Int], strides steps: [Int], int32: Bool = false) {
         let n = max(dims.count, 1)
         shape = .allocate(capacity: n)
         strides = .allocate(capacity: n)
-        var step: Int64 = 1
-        for i in (0..<dims.count).reversed() {
-            shape[i] = Int64(dims[i]); strides[i] = step; step *= Int64(dims[i])
-        }
+        for i in 0..<dims.count { shape[i] = Int64(dims[i]); strides[i] = Int64(steps[i]) }
         pointer = .allocate(capacity: 1)
         pointer.initialize(to: aglm_view(struct_size: MemoryLayout<aglm_view>.size, data: data, ndim: Int32(dims.count),
                          dtype: aglm_dtype(code: UInt8(int32 ? AGLM_DTYPE_INT.rawValue : AGLM_DTYPE_FLOAT.rawValue),
@@ -27,17 +25,11 @@ final class TensorView {
                          shape: UnsafePointer(shape), strides: UnsafePointer(strides)))
     }
 
-    /// A float32 view of `shape` with explicit `strides` (in elements) starting at `data`.
-    init(data: UnsafeMutablePointer<Float>, shape dims: [Int], strides steps: [Int]) {
-        let n = max(dims.count, 1)
-        shape = .allocate(capacity: n)
-        strides = .allocate(capacity: n)
-        for i in 0..<dims.count { shape[i] = Int64(dims[i]); strides[i] = Int64(steps[i]) }
-        pointer = .allocate(capacity: 1)
-        pointer.initialize(to: aglm_view(struct_size: MemoryLayout<aglm_view>.size, data: UnsafeMutableRawPointer(data),
-                                         ndim: Int32(dims.count),
-                                         dtype: aglm_dtype(code: UInt8(AGLM_DTYPE_FLOAT.rawValue), bits: 32, lanes: 1),
-                                         shape: UnsafePointer(shape), strides: UnsafePointer(strides)))
+    /// A dense row-major view of `dims` at `data`.
+    convenience init(data: UnsafeMutableRawPointer, shape dims: [Int], int32: Bool = false) {
+        var steps = [Int](repeating: 1, count: dims.count)
+        for i in stride(from: dims.count - 2, through: 0, by: -1) { steps[i] = steps[i + 1] * dims[i + 1] }
+        self.init(data: data, shape: dims, strides: steps, int32: int32)
     }
 
     /// A view of a tensor's values.

@@ -74,7 +74,7 @@ extension Kernels {
         return result
     }
 
-    /// dst[i] = GELU(src[i]) = src[i]·Φ(src[i]) (the exact erf form, Φ to about 2e-7 relative
+    /// dst[i] = GELU(src[i]) = src[i]·Φ(src[i]) (the exact erf form, Φ to about 3e-7 relative
     /// error including the left tail); `dst` may equal `src`. The loop is C (`ck_gelu`): Swift
     /// splits an 8-lane polynomial this long into 4-lane halves, about 2× slower.
     @inlinable

@@ -19,7 +19,7 @@ extension Ops {
     }
 
     /// GELU, exact erf form: a · Φ(a) = 0.5 · a · (1 + erf(a / √2)) (PyTorch's default `gelu`),
-    /// vectorised (Φ to about 2e-7 relative error, within float rounding of the `erff` form).
+    /// vectorised (Φ to about 3e-7 relative error, within float rounding of the `erff` form).
     public static func gelu(_ a: Tensor) -> Tensor {
         let out = Tensor(uninitialized: a.shape)
         let src = a.data, dst = out.data

@@ -1,11 +1,11 @@
 /*
- * ck_kernels.h — element kernels of the host's tensor engine written in C.
+ * ck_kernels.h — the parts of the host's tensor engine written in C.
  *
- * Internal to the host (not part of the plugin ABI in include/autoglm/). These are the loops
- * where Swift's SIMD types compile poorly (the 8-lane polynomials are split into 4-lane halves
- * with spills); in C the compiler vectorises them to full AVX2 registers with FMA. Every
- * function is pure, thread-safe and works on caller-owned memory; callers split work across
- * threads by giving disjoint ranges.
+ * Internal to the host (not part of the plugin ABI in include/autoglm/). The element kernels
+ * are loops where Swift's SIMD types compile poorly (the 8-lane polynomials are split into 4-lane
+ * halves with spills); in C the compiler vectorises them to full AVX2 registers with FMA. They
+ * are pure and thread-safe on caller-owned memory; callers split work across threads by giving
+ * disjoint ranges. The worker pool that runs those threads is here too (C11 atomics).
  */
 #ifndef CK_KERNELS_H
 #define CK_KERNELS_H
@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 /** y[i] = GELU(x[i]) = x[i]·Φ(x[i]) for i < n (the exact erf form; Φ with relative error about
- *  2e-7 everywhere, including the left tail). `y` may equal `x`. */
+ *  3e-7 everywhere, including the left tail). `y` may equal `x`. */
 void ck_gelu(const float *x, float *y, size_t n);
 
 /** dx[i] (+)= g[i]·GELU'(x[i]) with GELU'(x) = Φ(x) + x·φ(x), for i < n: added to dx when
@@ -30,9 +30,10 @@ typedef void (*ck_task_fn)(void *ctx, int64_t task);
 
 /** Runs fn(ctx, 0..<tasks) on the calling thread and up to `threads - 1` pool workers (started
  *  on first use, kept for the life of the process; idle ones spin about 2 ms, then sleep) and
- *  returns when every task has finished (tasks are claimed dynamically). Tasks run inline, one after another, when `threads` or `tasks`
- *  is 1, when there are more than 65535 tasks, when called from inside a task (nested parallel
- *  loops), or while another thread's region is running. Thread-safe; `fn` must not unwind. */
+ *  returns when every task has finished (tasks are claimed dynamically). Tasks run inline, one
+ *  after another, when `threads` or `tasks` is 1, when there are more than 65535 tasks, when
+ *  called from inside a task (nested parallel loops), or while another thread's region is
+ *  running. Thread-safe; `fn` must not unwind. */
 void ck_pool_run(int64_t tasks, int threads, ck_task_fn fn, void *ctx);
 
 /** Σ x[i]² for i < n: float sums in 16 lanes over blocks of 1024 elements, each block added to a
