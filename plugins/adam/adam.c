@@ -52,7 +52,7 @@ static const aglm_param_spec adam_params[] = {
 
 /** One instance: its hyper-parameters (the moment buffers are host-owned). */
 typedef struct adam {
-    double beta1, beta2, eps, weight_decay;
+    aglm_optim_adam_params hp; /* betas, eps, weight_decay */
     int amsgrad;
 } adam;
 
@@ -100,23 +100,15 @@ static void adam_kernel(void *user, int64_t begin, int64_t end) {
 /** create: reads and checks the hyper-parameters. */
 static aglm_status adam_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                void *layout, void **instance) {
-    double betas[2] = {0.0, 0.0};
-    const double eps = aglm_param_f64(host, params, "eps");
-    const double weight_decay = aglm_param_f64(host, params, "weight_decay");
+    aglm_optim_adam_params hp;
     adam *self;
     aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK ||
-        (st = aglm_optim_positive(host, ctx, "eps", eps)) != AGLM_OK)
-        return st;
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
+    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
     self = (adam *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->beta1 = betas[0];
-    self->beta2 = betas[1];
-    self->eps = eps;
-    self->weight_decay = weight_decay;
+    self->hp = hp;
     self->amsgrad = aglm_param_bool(host, params, "amsgrad");
     *instance = self;
     return AGLM_OK;
@@ -146,13 +138,13 @@ static aglm_status adam_step(void *instance, aglm_ctx *ctx, const aglm_optim_ste
     job.m = (float *)args->states[0]->data;
     job.v = (float *)args->states[1]->data;
     job.vmax = self->amsgrad ? (float *)args->states[2]->data : NULL;
-    job.wd = args->param->decay == 1 ? (float)self->weight_decay : 0.0f;
-    job.lerp = aglm_optim_lerp_weight(1.0 - self->beta1);
-    job.beta2 = (float)self->beta2;
-    job.one_minus_beta2 = (float)(1.0 - self->beta2);
-    job.bc2_sqrt = (float)sqrt(1.0 - pow(self->beta2, t));
-    job.eps = (float)self->eps;
-    job.neg_step_size = (float)(-(args->lr / (1.0 - pow(self->beta1, t))));
+    job.wd = args->param->decay == 1 ? (float)self->hp.weight_decay : 0.0f;
+    job.lerp = aglm_optim_lerp_weight(1.0 - self->hp.beta1);
+    job.beta2 = (float)self->hp.beta2;
+    job.one_minus_beta2 = (float)(1.0 - self->hp.beta2);
+    job.bc2_sqrt = (float)sqrt(1.0 - pow(self->hp.beta2, t));
+    job.eps = (float)self->hp.eps;
+    job.neg_step_size = (float)(-(args->lr / (1.0 - pow(self->hp.beta1, t))));
     host->parallel_for(args->param->numel, AGLM_OPTIM_CHUNK, adam_kernel, &job);
     return AGLM_OK;
 }

@@ -27,6 +27,7 @@
  * the parameter's shape: "exp_avg", "exp_avg_sq", and "max_exp_avg_sq" when amsgrad is on.
  */
 #include <autoglm/helpers.h>
+#include "../common/aglm_optim_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static const aglm_param_spec adamw_params[] = {
 
 /** One optimizer instance: its hyper-parameters (the moment buffers are host-owned). */
 typedef struct adamw {
-    double beta1, beta2, eps, weight_decay;
+    aglm_optim_adam_params hp; /* betas, eps, weight_decay */
     int amsgrad;
 } adamw;
 
@@ -108,31 +109,16 @@ static void adamw_kernel(void *user, int64_t begin, int64_t end) {
  *  the strict `< 1` on betas cannot be expressed with inclusive bounds). */
 static aglm_status adamw_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                 void *layout, void **instance) {
-    double betas[2] = {0.0, 0.0};
-    size_t n = aglm_param_list(host, params, "betas", betas, 2);
+    aglm_optim_adam_params hp;
     adamw *self;
-    int i;
+    aglm_status st;
     (void)info;
     (void)layout;
-    if (n != 2)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "betas must have exactly 2 items, got %lu", (unsigned long)n);
-    for (i = 0; i < 2; ++i)
-        if (!(betas[i] >= 0.0 && betas[i] < 1.0))
-            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                               "betas[%d] must be in [0, 1), got %g", i, betas[i]);
+    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
     self = (adamw *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->beta1 = betas[0];
-    self->beta2 = betas[1];
-    self->eps = aglm_param_f64(host, params, "eps");
-    self->weight_decay = aglm_param_f64(host, params, "weight_decay");
+    self->hp = hp;
     self->amsgrad = aglm_param_bool(host, params, "amsgrad");
-    if (!(self->eps > 0.0)) {
-        free(self);
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "eps must be > 0, got %g",
-                           aglm_param_f64(host, params, "eps"));
-    }
     *instance = self;
     return AGLM_OK;
 }
@@ -165,9 +151,9 @@ static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_st
     const size_t needed = self->amsgrad ? 3 : 2;
     const int64_t n = aglm_view_numel(args->value);
     const double t = (double)args->step;
-    const double bc1 = 1.0 - pow(self->beta1, t);
-    const double bc2 = 1.0 - pow(self->beta2, t);
-    const double lerp_weight = 1.0 - self->beta1;
+    const double bc1 = 1.0 - pow(self->hp.beta1, t);
+    const double bc2 = 1.0 - pow(self->hp.beta2, t);
+    const double lerp_weight = 1.0 - self->hp.beta1;
     adamw_job job;
     aglm_status st;
     size_t i;
@@ -200,13 +186,13 @@ static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_st
     job.m = (float *)args->states[0]->data;
     job.v = (float *)args->states[1]->data;
     job.vmax = self->amsgrad ? (float *)args->states[2]->data : NULL;
-    job.decay_factor = param->decay == 1 ? (float)(1.0 - args->lr * self->weight_decay) : 1.0f;
+    job.decay_factor = param->decay == 1 ? (float)(1.0 - args->lr * self->hp.weight_decay) : 1.0f;
     job.lerp_from_start = fabs((double)(float)lerp_weight) < 0.5;
     job.lerp_coeff = job.lerp_from_start ? (float)lerp_weight : (float)lerp_weight - 1.0f;
-    job.beta2 = (float)self->beta2;
-    job.one_minus_beta2 = (float)(1.0 - self->beta2);
+    job.beta2 = (float)self->hp.beta2;
+    job.one_minus_beta2 = (float)(1.0 - self->hp.beta2);
     job.bc2_sqrt = (float)sqrt(bc2);
-    job.eps = (float)self->eps;
+    job.eps = (float)self->hp.eps;
     job.neg_step_size = (float)(-(args->lr / bc1));
     host->parallel_for(n, 1 << 15, adamw_kernel, &job);
     return AGLM_OK;

@@ -59,6 +59,27 @@ static inline aglm_status aglm_optim_nonnegative(const aglm_host_api *host, aglm
     return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be >= 0, got %g", name, value);
 }
 
+/** The hyper-parameters the Adam family (adam, adamw, lamb) shares. */
+typedef struct aglm_optim_adam_params {
+    double beta1, beta2, eps, weight_decay;
+} aglm_optim_adam_params;
+
+/** Reads and checks "betas" (2 items, each in [0, 1)), "eps" (> 0) and "weight_decay" (>= 0),
+ *  in that order, into *out; on failure sets the error and returns its status. */
+static inline aglm_status aglm_optim_adam_read(const aglm_host_api *host, aglm_ctx *ctx,
+                                               const aglm_params *params,
+                                               aglm_optim_adam_params *out) {
+    double betas[2] = {0.0, 0.0};
+    aglm_status st;
+    if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK) return st;
+    out->beta1 = betas[0];
+    out->beta2 = betas[1];
+    out->eps = aglm_param_f64(host, params, "eps");
+    out->weight_decay = aglm_param_f64(host, params, "weight_decay");
+    if ((st = aglm_optim_positive(host, ctx, "eps", out->eps)) != AGLM_OK) return st;
+    return aglm_optim_nonnegative(host, ctx, "weight_decay", out->weight_decay);
+}
+
 /** Declares `n` float32 buffers named `names[0..n)`, each shaped like `param`, and stores n in
  *  *count (for declare_state). */
 static inline aglm_status aglm_optim_declare_like(const aglm_host_api *host, aglm_ctx *ctx,

@@ -52,7 +52,7 @@ static const aglm_param_spec lamb_params[] = {
 
 /** One instance: hyper-parameters and a plugin-owned scratch buffer holding r. */
 typedef struct lamb {
-    double beta1, beta2, eps, weight_decay;
+    aglm_optim_adam_params hp; /* betas, eps, weight_decay */
     void *scratch;
     size_t scratch_bytes;
 } lamb;
@@ -111,23 +111,15 @@ static void lamb_apply(void *user, int64_t begin, int64_t end) {
 /** create: reads and checks the hyper-parameters. */
 static aglm_status lamb_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                void *layout, void **instance) {
-    double betas[2] = {0.0, 0.0};
-    const double eps = aglm_param_f64(host, params, "eps");
-    const double weight_decay = aglm_param_f64(host, params, "weight_decay");
+    aglm_optim_adam_params hp;
     lamb *self;
     aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK ||
-        (st = aglm_optim_positive(host, ctx, "eps", eps)) != AGLM_OK)
-        return st;
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
+    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
     self = (lamb *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->beta1 = betas[0];
-    self->beta2 = betas[1];
-    self->eps = eps;
-    self->weight_decay = weight_decay;
+    self->hp = hp;
     *instance = self;
     return AGLM_OK;
 }
@@ -163,14 +155,14 @@ static aglm_status lamb_step(void *instance, aglm_ctx *ctx, const aglm_optim_ste
     job.g = (const float *)args->grad->data;
     job.m = (float *)args->states[0]->data;
     job.v = (float *)args->states[1]->data;
-    job.beta1 = (float)self->beta1;
-    job.one_minus_beta1 = (float)(1.0 - self->beta1);
-    job.beta2 = (float)self->beta2;
-    job.one_minus_beta2 = (float)(1.0 - self->beta2);
-    job.inv_bc1 = (float)(1.0 / (1.0 - pow(self->beta1, t)));
-    job.inv_bc2 = (float)(1.0 / (1.0 - pow(self->beta2, t)));
-    job.eps = (float)self->eps;
-    job.wd = args->param->decay == 1 ? (float)self->weight_decay : 0.0f;
+    job.beta1 = (float)self->hp.beta1;
+    job.one_minus_beta1 = (float)(1.0 - self->hp.beta1);
+    job.beta2 = (float)self->hp.beta2;
+    job.one_minus_beta2 = (float)(1.0 - self->hp.beta2);
+    job.inv_bc1 = (float)(1.0 / (1.0 - pow(self->hp.beta1, t)));
+    job.inv_bc2 = (float)(1.0 / (1.0 - pow(self->hp.beta2, t)));
+    job.eps = (float)self->hp.eps;
+    job.wd = args->param->decay == 1 ? (float)self->hp.weight_decay : 0.0f;
     if ((st = aglm_optim_reduce(host, ctx, n, AGLM_OPTIM_CHUNK, 2, lamb_moments, &job, sums)) !=
         AGLM_OK)
         return st;
