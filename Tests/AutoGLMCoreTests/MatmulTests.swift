@@ -118,6 +118,27 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    func testLinearWithResidualMatchesComposedOps() throws {
+        let x = TestData.randn([2, 3, 4], seed: 11), w = TestData.randn([5, 4], seed: 12)
+        let r = TestData.randn([2, 3, 5], seed: 13)
+        let y = try Ops.linear(x, w, adding: r)
+        let ref = naiveMatmul(x, w, tA: false, tB: true)
+        assertClose(y.values, zip(ref.values, r.values).map { $0 + $1 })
+        GradCheck.check([x, w, r], "linear + residual") { try Ops.linear($0[0], $0[1], adding: $0[2]) }
+        // The residual also feeds another op: the handed-over gradient must still accumulate
+        // with that op's contribution, in either order of the backward closures.
+        GradCheck.check([x, w, r], "residual used twice") {
+            let s = try Ops.linear($0[0], $0[1], adding: $0[2])
+            return try Ops.add(try Ops.mul(s, s), try Ops.mul($0[2], $0[2]))
+        }
+        // The input is the residual (square weight): both paths add into one gradient.
+        let sq = TestData.randn([4, 4], seed: 14)
+        GradCheck.check([x, sq], "residual is the input") { try Ops.linear($0[0], $0[1], adding: $0[0]) }
+        assertThrowsTensorError("linear: residual [2, 3, 4] is not the output's shape [2, 3, 5]") {
+            try Ops.linear(x, w, adding: Tensor(zeros: [2, 3, 4]))
+        }
+    }
+
     func testLinearAccumulatesIntoExistingGrad() throws {
         let x = TestData.randn([3, 4], seed: 1), w = TestData.randn([2, 4], seed: 2)
         try Ops.sumAll(try Ops.linear(x, w)).backward()

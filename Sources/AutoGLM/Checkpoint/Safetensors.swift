@@ -53,7 +53,7 @@ public enum Safetensors {
                 throw fail("entry '\(name)': data_offsets \(offsets) do not match shape \(shape) or run past the end")
             }
             let t = Tensor(zeros: shape)
-            data.withUnsafeBytes { raw in
+            _ = data.withUnsafeBytes { raw in
                 memcpy(t.data, raw.baseAddress! + start + offsets[0], count * 4)
             }
             tensors[name] = t

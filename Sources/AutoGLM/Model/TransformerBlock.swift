@@ -52,8 +52,8 @@ public final class TransformerBlock {
             let y = try attention.forward(q: q, k: k, v: v)
             merged = try Ops.reshape(try Ops.transpose(y, 1, 2), [b, t, c])
         }
-        let x1 = try Ops.add(x, try Ops.linear(merged, proj))
-        let m = try Ops.linear(Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc)), out)
-        return try Ops.add(x1, m)
+        let x1 = try Ops.linear(merged, proj, adding: x)
+        let hidden = Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc))
+        return try Ops.linear(hidden, out, adding: x1)
     }
 }

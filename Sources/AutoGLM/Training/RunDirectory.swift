@@ -32,7 +32,8 @@ public final class RunDirectory {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             let logURL = url.appendingPathComponent("log.jsonl")
-            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+            // Truncates an existing log; a failure surfaces as FileHandle's error just below.
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
             log = try FileHandle(forWritingTo: logURL)
         } catch {
             throw DataError(message: "run.dir: cannot create '\(path)': \(error.localizedDescription)")

@@ -39,37 +39,75 @@ public enum Kernels {
 
     /// C = alpha * op(A) * op(B) + beta * C, row-major (cblas_sgemm), split over the workers
     /// when large: into row panels of C when m >= n, else column panels (multiples of 16, the
-    /// micro-kernel width, so each panel runs whole blocks). Safe to call from inside a
-    /// `parallelFor` body (the split then runs inline).
+    /// micro-kernel width, so each panel runs whole blocks). With beta 0, C is not read (each
+    /// panel is zero-filled by its own worker just before its GEMM: faster than OpenBLAS's
+    /// separate zeroing pass). Safe to call from inside a `parallelFor` body (the split then
+    /// runs inline).
     @inlinable public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             start: beta == 0 ? .zero : .scaled(beta), c: c, ldc: ldc)
+    }
+
+    /// C = alpha * op(A) * op(B) + S, row-major, where S (same shape and leading dimension as
+    /// C, may not alias it) is copied into C panel by panel just before each panel's GEMM: a
+    /// residual add fused into the GEMM, with no pass of its own.
+    @inlinable public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                        adding s: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             start: .copy(s), c: c, ldc: ldc)
+    }
+
+    /// What a GEMM adds its product to.
+    @usableFromInline enum GEMMStart {
+        /// beta * C (C is read unless beta is 1).
+        case scaled(Float)
+        /// Zero (C is not read).
+        case zero
+        /// A copy of this matrix (same leading dimension as C).
+        case copy(UnsafePointer<Float>)
+    }
+
+    /// The GEMM behind both `sgemm`s: panels as described there, each prepared (zeroed or
+    /// copied) by the worker that then multiplies into it.
+    @inlinable static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                start: GEMMStart, c: UnsafeMutablePointer<Float>, ldc: Int) {
         _ = singleThreadedBLAS
         let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
-        let work = m * n * k
-        let parts = min(threads, work / gemmSplitThreshold, max(m, n) / 16)
-        if parts <= 1 {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                        beta, c, Int32(ldc))
-            return
+        // C[rows, cols] = op(A)[rows, :] · op(B)[:, cols] + start, on one thread.
+        func panel(_ rows: Range<Int>, _ cols: Range<Int>) {
+            let pc = c + rows.lowerBound * ldc + cols.lowerBound
+            var beta: Float = 1
+            switch start {
+            case .scaled(let s): beta = s
+            case .zero:
+                for r in 0..<rows.count { (pc + r * ldc).update(repeating: 0, count: cols.count) }
+            case .copy(let s):
+                let ps = s + rows.lowerBound * ldc + cols.lowerBound
+                for r in 0..<rows.count { (pc + r * ldc).update(from: ps + r * ldc, count: cols.count) }
+            }
+            if k == 0 {
+                if beta != 1 { for r in 0..<rows.count { for j in 0..<cols.count { pc[r * ldc + j] *= beta } } }
+                return
+            }
+            let pa = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            let pb = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows.count), Int32(cols.count), Int32(k), alpha,
+                        pa, Int32(lda), pb, Int32(ldb), beta, pc, Int32(ldc))
         }
+        if m == 0 || n == 0 { return }
+        let parts = min(threads, m * n * k / gemmSplitThreshold, max(m, n) / 16)
+        if parts <= 1 { panel(0..<m, 0..<n); return }
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        let panel = ((extent + parts - 1) / parts + 15) / 16 * 16
+        let size = ((extent + parts - 1) / parts + 15) / 16 * 16
         runTasks(parts) { p in
-            let lo = p * panel, hi = min(extent, lo + panel)
+            let lo = p * size, hi = min(extent, lo + size)
             guard lo < hi else { return }
-            if splitRows {
-                // Rows lo..<hi of C come from rows lo..<hi of op(A).
-                let pa = transA ? a + lo : a + lo * lda
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, pa, Int32(lda), b, Int32(ldb),
-                            beta, c + lo * ldc, Int32(ldc))
-            } else {
-                // Columns lo..<hi of C come from columns lo..<hi of op(B).
-                let pb = transB ? b + lo * ldb : b + lo
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), pb, Int32(ldb),
-                            beta, c + lo, Int32(ldc))
-            }
+            if splitRows { panel(lo..<hi, 0..<n) } else { panel(0..<m, lo..<hi) }
         }
     }
 

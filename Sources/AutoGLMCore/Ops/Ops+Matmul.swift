@@ -109,8 +109,12 @@ extension Ops {
     }
 
     /// x · weightᵀ for x [..., in] and weight [out, in] (PyTorch `nn.Linear` layout, no bias):
-    /// the result is [..., out]. Throws when weight is not 2-D or the inner sizes differ.
-    public static func linear(_ x: Tensor, _ weight: Tensor) throws -> Tensor {
+    /// the result is [..., out]. With `residual` (the result's shape), returns residual + x · weightᵀ
+    /// with the add fused into the GEMM (the product accumulates onto a copy of the residual, so
+    /// there is neither an add pass nor a zeroing pass), and the residual's gradient is the
+    /// output's, handed over without a copy. Throws when weight is not 2-D, the inner sizes
+    /// differ or the residual's shape is not the result's.
+    public static func linear(_ x: Tensor, _ weight: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
         guard weight.ndim == 2 else {
             throw TensorError("linear: weight must be 2-D [out, in], got \(weight.shape)")
         }
@@ -120,29 +124,38 @@ extension Ops {
             throw TensorError("linear: input features differ: \(x.shape) x \(weight.shape)ᵀ")
         }
         let rows = inF == 0 ? x.shape.dropLast().reduce(1, *) : x.count / inF
-        try validateShape(Array(x.shape.dropLast()) + [outF], op: "linear")
         let outShape = Array(x.shape.dropLast()) + [outF]
-        let out = inF > 0 ? Tensor(uninitialized: outShape) : Tensor(zeros: outShape)
-        let ldx = max(inF, 1), ldy = max(outF, 1)
-        if out.count > 0 && inF > 0 {
-            Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1,
-                          a: x.data, lda: ldx, b: weight.data, ldb: ldx, beta: 0, c: out.data, ldc: ldy)
+        try validateShape(outShape, op: "linear")
+        if let residual, residual.shape != outShape {
+            throw TensorError("linear: residual \(residual.shape) is not the output's shape \(outShape)")
         }
-        return out.recorded(from: [x, weight]) { g in
-            guard g.count > 0, inF > 0 else { return }
-            // g.count > 0 makes every dimension below nonzero, so each GEMM writes its whole output.
-            if x.requiresGrad {
+        let out = Tensor(uninitialized: outShape)   // the GEMM writes every element (zeros when in is 0)
+        let ldx = max(inF, 1), ldy = max(outF, 1)
+        if out.count > 0 {
+            if let residual {
+                Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
+                              b: weight.data, ldb: ldx, adding: residual.data, c: out.data, ldc: ldy)
+            } else {
+                Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
+                              b: weight.data, ldb: ldx, beta: 0, c: out.data, ldc: ldy)
+            }
+        }
+        return out.recorded(from: [x, weight] + (residual.map { [$0] } ?? [])) { g in
+            guard g.count > 0 else { return }
+            if inF > 0 && x.requiresGrad {
                 // dx [rows, in] (+)= dy [rows, out] · W [out, in]
                 let (dx, acc) = x.gradDestination()
                 Kernels.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
                               a: g.data, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx)
             }
-            if weight.requiresGrad {
+            if inF > 0 && weight.requiresGrad {
                 // dW [out, in] (+)= dyᵀ [out, rows] · x [rows, in]
                 let (dw, acc) = weight.gradDestination()
                 Kernels.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
                               a: g.data, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx)
             }
+            // Last: g is not read after this.
+            if let residual, residual.requiresGrad { residual.adoptGrad(g) }
         }
     }
 }

@@ -74,6 +74,14 @@ public final class Tensor: @unchecked Sendable {
         }
     }
 
+    /// Adds `g` (same shape) into `grad`; when there is no gradient yet, `g` itself becomes it
+    /// (no copy). For backward closures handing on the gradient they were given as their last
+    /// use of it: the autograd loop drops a node's gradient right after its closure, so the
+    /// buffer then has one owner again.
+    public func adoptGrad(_ g: Tensor) {
+        if grad == nil && g.shape == shape { grad = g } else { accumulateGrad(g) }
+    }
+
     /// Adds `n` floats at `source` into the gradient (created zero-filled if needed).
     public func accumulateGrad(from source: UnsafePointer<Float>) {
         if grad == nil { grad = Tensor(zeros: shape) }
