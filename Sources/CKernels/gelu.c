@@ -1,5 +1,6 @@
 /*
- * gelu.c — GELU forward and backward, exact erf form (PyTorch's default `gelu`).
+ * gelu.c — GELU, exact erf form (PyTorch's default `gelu`), alone or with its slope GELU'(x)
+ * for the backward (which is then one multiply: ck_mul).
  */
 #include "ck_kernels.h"
 #include "ck_math.h"
@@ -20,18 +21,22 @@ void ck_gelu(const float *x, float *y, size_t n) {
     }
 }
 
-/** GELU'(x) = Φ(x) + x·φ(x). */
-CK_INLINE float ck_gelu_grad(float x) {
-    const float e = ck_exp_nonpositive(-0.5f * x * x);
-    return ck_normal_cdf(x, e) + x * CK_INV_SQRT_2PI * e;
+void ck_gelu_with_slope(const float *x, float *y, float *slope, size_t n) {
+    size_t i;
+#pragma clang loop interleave_count(4)
+    for (i = 0; i < n; ++i) {
+        const float v = x[i];
+        const float e = ck_exp_nonpositive(-0.5f * v * v);
+        const float cdf = ck_normal_cdf(v, e);
+        y[i] = v * cdf;
+        slope[i] = cdf + v * CK_INV_SQRT_2PI * e; /* GELU'(x) = Φ(x) + x·φ(x) */
+    }
 }
 
-void ck_gelu_backward(const float *x, const float *g, float *dx, size_t n, int accumulate) {
+void ck_mul(const float *a, const float *b, float *out, size_t n, int accumulate) {
     size_t i;
     if (accumulate)
-#pragma clang loop interleave_count(4)
-        for (i = 0; i < n; ++i) dx[i] += g[i] * ck_gelu_grad(x[i]);
+        for (i = 0; i < n; ++i) out[i] += a[i] * b[i];
     else
-#pragma clang loop interleave_count(4)
-        for (i = 0; i < n; ++i) dx[i] = g[i] * ck_gelu_grad(x[i]);
+        for (i = 0; i < n; ++i) out[i] = a[i] * b[i];
 }

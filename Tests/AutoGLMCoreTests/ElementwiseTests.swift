@@ -188,12 +188,19 @@ final class ElementwiseTests: XCTestCase {
         GradCheck.check([TestData.randn([4, 5], seed: 7, std: 2)], "elu") { Ops.elu($0[0]) }
         GradCheck.check([TestData.randn([4, 5], seed: 8, std: 2)], "gelu") { Ops.gelu($0[0]) }
         GradCheck.check([TestData.randn([], seed: 9)], "gelu scalar") { Ops.gelu($0[0]) }
+        // Two uses: the second backward adds into the gradient the first one stored.
+        GradCheck.check([TestData.randn([4, 5], seed: 10, std: 2)], "gelu twice") {
+            try Ops.add(Ops.gelu($0[0]), Ops.mul(Ops.gelu($0[0]), $0[0]))
+        }
     }
 
     func testLargeUnaryMatchesSmall() {
         // The parallel path must equal elementwise evaluation.
         let a = TestData.randn([100_003], seed: 11, requiresGrad: false)
         let g = Ops.gelu(a).values, e = Ops.elu(a).values, av = a.values
+        // Recorded for a backward, GELU also computes its slope: the values must not change.
+        let recorded = Ops.gelu(TestData.randn([100_003], seed: 11, requiresGrad: true)).values
+        XCTAssertEqual(recorded.map(\.bitPattern), g.map(\.bitPattern))
         for i in stride(from: 0, to: av.count, by: 997) {
             let x = av[i]
             XCTAssertEqual(g[i], 0.5 * x * (1 + erff(x * 0.707_106_77)), accuracy: 1e-6 * max(1, abs(x)))

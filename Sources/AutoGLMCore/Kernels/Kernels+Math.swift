@@ -82,12 +82,20 @@ extension Kernels {
         ck_gelu(src, dst, n)
     }
 
-    /// dx[i] += g[i]·GELU'(x[i]) with GELU'(x) = Φ(x) + x·φ(x); with `accumulate` false,
-    /// dx[i] = g[i]·GELU'(x[i]) (C: `ck_gelu_backward`).
+    /// `geluVector` that also stores slope[i] = GELU'(src[i]) = Φ + x·φ (C: `ck_gelu_with_slope`);
+    /// `slope` must not alias `src` or `dst`.
     @inlinable
-    public static func geluBackwardVector(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
-                                          _ dx: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool = true) {
-        ck_gelu_backward(x, g, dx, n, accumulate ? 1 : 0)
+    public static func geluWithSlopeVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                           _ slope: UnsafeMutablePointer<Float>, _ n: Int) {
+        ck_gelu_with_slope(src, dst, slope, n)
+    }
+
+    /// out[i] = a[i]·b[i], or out[i] += a[i]·b[i] with `accumulate` (C: `ck_mul`); `out` may
+    /// equal `a` or `b`.
+    @inlinable
+    public static func multiplyVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                      _ out: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool) {
+        ck_mul(a, b, out, n, accumulate ? 1 : 0)
     }
 
     /// dst[i] = e^(src[i]); `dst` may equal `src`.

@@ -21,9 +21,14 @@ extern "C" {
  *  3e-7 everywhere, including the left tail). `y` may equal `x`. */
 void ck_gelu(const float *x, float *y, size_t n);
 
-/** dx[i] (+)= g[i]·GELU'(x[i]) with GELU'(x) = Φ(x) + x·φ(x), for i < n: added to dx when
- *  `accumulate` is nonzero, stored otherwise. `dx` may equal `g`. */
-void ck_gelu_backward(const float *x, const float *g, float *dx, size_t n, int accumulate);
+/** ck_gelu that also stores slope[i] = GELU'(x[i]) = Φ(x[i]) + x[i]·φ(x[i]) (sharing Φ and the
+ *  exponential with the value: the backward is then dx = g·slope). `y` may equal `x`; `slope`
+ *  must not alias either. */
+void ck_gelu_with_slope(const float *x, float *y, float *slope, size_t n);
+
+/** out[i] (+)= a[i]·b[i] for i < n: added to out when `accumulate` is nonzero, stored otherwise.
+ *  `out` may equal `a` or `b`. */
+void ck_mul(const float *a, const float *b, float *out, size_t n, int accumulate);
 
 /** A task of a parallel region: `task` is in [0, tasks). */
 typedef void (*ck_task_fn)(void *ctx, int64_t task);
