@@ -131,6 +131,10 @@ enum GradCheck {
     static func check(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Double = 2e-2, atol: Double = 1e-3,
                       _ label: String = "", file: StaticString = #filePath, line: UInt = #line,
                       _ f: ([Tensor]) throws -> Tensor) {
+        // Every buffer an op promises to overwrite starts as NaN, so a missed element fails.
+        let poisoned = TensorStorage.poisonsUninitialized
+        TensorStorage.poisonsUninitialized = true
+        defer { TensorStorage.poisonsUninitialized = poisoned }
         do {
             XCTAssertTrue(inputs.contains { $0.requiresGrad }, "nothing to check", file: file, line: line)
             let bad = try mismatches(inputs, eps: eps, rtol: rtol, atol: atol, f)

@@ -16,6 +16,11 @@ final class FlashAttentionTests: XCTestCase {
          "kv_heads": .number(Double(kvHeads)), "gemm": .string(gemm)]
     }
 
+    /// Gradients and outputs the component promises to write whole start as NaN (so a missed
+    /// element fails the comparison instead of reading stale pool memory).
+    override func setUp() { TensorStorage.poisonsUninitialized = true }
+    override func tearDown() { TensorStorage.poisonsUninitialized = false }
+
     /// Both ways of computing the tile products: the plugin's own GEMM and the host's sgemm.
     private static let gemms = ["plugin", "host"]
 

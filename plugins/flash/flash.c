@@ -377,12 +377,6 @@ static void flash_transpose(float *AGLM_RESTRICT dst, int64_t ldd, const float *
     }
 }
 
-/** Zeroes `rows` rows of `dim` floats, `ld` apart. */
-static void flash_zero_rows(float *p, int64_t ld, int64_t rows, int64_t dim) {
-    int64_t t;
-    for (t = 0; t < rows; ++t) memset(p + t * ld, 0, (size_t)dim * sizeof(float));
-}
-
 /* ------------------------------------------------------------------------------------------- */
 /* Problem description shared by the kernels                                                    */
 /* ------------------------------------------------------------------------------------------- */
@@ -561,8 +555,6 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
         float *dK = flash_head(&job->dk, b, kvh_local);
         float *dV = flash_head(&job->dv, b, kvh_local);
         int64_t g;
-        flash_zero_rows(dK, lddk, T, D);
-        flash_zero_rows(dV, lddv, T, D);
         if (job->own_gemm) {
             flash_transpose(Kt, job->ldt, K, ldk, T, D);
             flash_transpose(Vt, job->ldt, V, ldv, T, D);
@@ -576,13 +568,16 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
             const float *lse2 = job->lse2 + bh * T;
             float *dQ = flash_head(&job->dq, b, h);
             int64_t t, kb;
-            flash_zero_rows(dQ, lddq, T, D);
             for (t = 0; t < T; ++t) Dv[t] = flash_dot(dO + t * lddo, O + t * ldo, D);
             for (kb = 0; kb < job->nkb; ++kb) {
                 const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
                 int64_t qb;
                 for (qb = c0 / bq; qb < job->nqb; ++qb) { /* earlier query blocks are masked */
                     const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
+                    /* The first product into a block stores (every element, masked sums
+                     * included), so the gradients need no zero-fill: dK_j and dV_j first meet
+                     * the group's first head at the diagonal query block, dQ_i key block 0. */
+                    const int first_kv = g == 0 && qb == c0 / bq, first_q = kb == 0;
                     int64_t r;
                     /* P = 2^(alpha * Q_i K_j^T - lse2), zero above the diagonal */
                     flash_mm_scores(job, r0 - c0, br, bc, D, job->alpha, Q + r0 * ldq, ldq,
@@ -595,7 +590,7 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                     }
                     /* dV_j += P^T dO_i */
                     flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, P, 1, bk,
-                             dO + r0 * lddo, lddo, 1, dV + c0 * lddv, lddv);
+                             dO + r0 * lddo, lddo, !first_kv, dV + c0 * lddv, lddv);
                     /* dP = dO_i V_j^T, then dS = P * (dP - D_i) in place */
                     flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dO + r0 * lddo, lddo, V + c0 * ldv,
                                     ldv, Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
@@ -607,9 +602,9 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                     }
                     /* dQ_i += scale * dS K_j;  dK_j += scale * dS^T Q_i */
                     flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, job->scale, dS, 0, bk,
-                             K + c0 * ldk, ldk, 1, dQ + r0 * lddq, lddq);
+                             K + c0 * ldk, ldk, !first_q, dQ + r0 * lddq, lddq);
                     flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, job->scale, dS, 1, bk,
-                             Q + r0 * ldq, ldq, 1, dK + c0 * lddk, lddk);
+                             Q + r0 * ldq, ldq, !first_kv, dK + c0 * lddk, lddk);
                 }
             }
         }

@@ -106,10 +106,16 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.update(repeating: 0, count: max(count, 1))
     }
 
+    /// Test aid: when true, buffers allocated without zero-fill are filled with NaN instead, so
+    /// that a kernel leaving an element unwritten that it promised to write shows up as NaN
+    /// rather than as stale values. Set it only while no other thread allocates tensors.
+    nonisolated(unsafe) public static var poisonsUninitialized = false
+
     /// Allocates `count` elements without zero-filling them, for ops that overwrite every one.
     init(uninitializedCount count: Int) {
         self.count = count
         pointer = BufferPool.shared.take(count: max(count, 1))
+        if Self.poisonsUninitialized { pointer.update(repeating: .nan, count: max(count, 1)) }
     }
 
     deinit { BufferPool.shared.give(pointer, count: max(count, 1)) }
