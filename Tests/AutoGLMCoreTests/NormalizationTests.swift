@@ -20,13 +20,19 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testForwardMatchesNaive() throws {
-        let x = TestData.randn([2, 3, 10], seed: 1, std: 3, requiresGrad: false)
-        let w = TestData.randn([10], seed: 2, requiresGrad: false), b = TestData.randn([10], seed: 3, requiresGrad: false)
-        for (wt, bt) in [(w, b), (w, nil), (nil, b), (nil, nil)] as [(Tensor?, Tensor?)] {
-            let y = try Ops.layerNorm(x, weight: wt, bias: bt, eps: 1e-5)
-            XCTAssertEqual(y.shape, x.shape)
-            assertClose(y.values, naive(x.values, c: 10, w: wt?.values, b: bt?.values, eps: 1e-5), tol: 2e-5)
+        // 10: narrower than the kernel's 16 lanes; 37: lanes plus a tail; 128: lanes only, with
+        // a large mean (the two-pass variance must not cancel).
+        for (c, shift) in [(10, 0), (37, 0), (128, 100)] as [(Int, Float)] {
+            let x = Ops.affine(TestData.randn([2, 3, c], seed: 1, std: 3, requiresGrad: false), scale: 1, shift: shift)
+            let w = TestData.randn([c], seed: 2, requiresGrad: false), b = TestData.randn([c], seed: 3, requiresGrad: false)
+            for (wt, bt) in [(w, b), (w, nil), (nil, b), (nil, nil)] as [(Tensor?, Tensor?)] {
+                let y = try Ops.layerNorm(x, weight: wt, bias: bt, eps: 1e-5)
+                XCTAssertEqual(y.shape, x.shape)
+                assertClose(y.values, naive(x.values, c: c, w: wt?.values, b: bt?.values, eps: 1e-5), tol: 5e-5,
+                            "c \(c) shift \(shift)")
+            }
         }
+        let x = TestData.randn([2, 3, 10], seed: 1, std: 3, requiresGrad: false)
         // Without affine parameters each row has mean 0 and variance ~1.
         let y = try Ops.layerNorm(x, weight: nil, bias: nil, eps: 0).values
         let row = y[0..<10]
@@ -40,6 +46,10 @@ final class NormalizationTests: XCTestCase {
         GradCheck.check([x], "layerNorm no affine") { try Ops.layerNorm($0[0], weight: nil, bias: nil, eps: 1e-5) }
         GradCheck.check([x, w], "layerNorm weight only") { try Ops.layerNorm($0[0], weight: $0[1], bias: nil, eps: 1e-5) }
         GradCheck.check([x, b], "layerNorm bias only") { try Ops.layerNorm($0[0], weight: nil, bias: $0[1], eps: 1e-5) }
+        // Rows wider than the kernels' 16 lanes, with a ragged tail (37 = 2·16 + 5).
+        let xw = TestData.randn([3, 37], seed: 13, std: 2), ww = TestData.randn([37], seed: 14), bw = TestData.randn([37], seed: 15)
+        GradCheck.check([xw, ww, bw], "layerNorm 37 wide") { try Ops.layerNorm($0[0], weight: $0[1], bias: $0[2], eps: 1e-5) }
+        GradCheck.check([xw], "layerNorm 37 wide no affine") { try Ops.layerNorm($0[0], weight: nil, bias: nil, eps: 1e-5) }
         let x3 = TestData.randn([2, 2, 5], seed: 7)
         let w2 = TestData.randn([5], seed: 8, requiresGrad: false)
         GradCheck.check([x3, w2], "layerNorm 3-D frozen weight") { try Ops.layerNorm($0[0], weight: $0[1], bias: nil, eps: 1e-5) }
