@@ -194,7 +194,7 @@ static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_st
     job.bc2_sqrt = (float)sqrt(bc2);
     job.eps = (float)self->hp.eps;
     job.neg_step_size = (float)(-(args->lr / bc1));
-    host->parallel_for(n, 1 << 15, adamw_kernel, &job);
+    host->parallel_for(n, AGLM_OPTIM_CHUNK, adamw_kernel, &job);
     return AGLM_OK;
 }
 

@@ -120,14 +120,19 @@ public final class Trainer {
     }
 
     /// Global L2 norm of all gradients (before clipping); scales them down to `gradClip` if above.
+    /// One task per gradient on the worker pool; the per-tensor sums are added in parameter
+    /// order, so the norm does not depend on the thread count.
     private func clipGradients(_ params: [Tensor]) -> Double {
-        var sumSquares = 0.0
-        for p in params { if let g = p.grad { sumSquares += Kernels.sumOfSquares(g.data, g.count) } }
-        let norm = sumSquares.squareRoot()
+        let grads = params.compactMap(\.grad)
+        var sums = [Double](repeating: 0, count: grads.count)
+        sums.withUnsafeMutableBufferPointer { out in
+            Kernels.runTasks(grads.count) { i in out[i] = Kernels.sumOfSquares(grads[i].data, grads[i].count) }
+        }
+        let norm = sums.reduce(0, +).squareRoot()
         if options.gradClip > 0 {
-            let coef = options.gradClip / (norm + 1e-6)
+            let coef = Float(options.gradClip / (norm + 1e-6))
             if coef < 1 {
-                for p in params { if let g = p.grad { Kernels.scale(g.data, g.count, Float(coef)) } }
+                Kernels.runTasks(grads.count) { i in Kernels.scale(grads[i].data, grads[i].count, coef) }
             }
         }
         return norm
