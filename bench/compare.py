@@ -8,9 +8,9 @@ Prints one JSON line per measurement and a summary of median ratios (ours / peer
 throughput, peer / ours for time).
 
 usage: python3 bench/compare.py --torch-python PATH/torchenv/bin/python [--rounds 3]
-                                [--presets small,medium] [--quality DATA.txt]
+                                [--presets small,medium] [--quality DATA.txt [--quality-rounds 3]]
 """
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "bench")
@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--presets", default="small,medium")
     ap.add_argument("--attention-shape", default="8,6,256,64")
     ap.add_argument("--quality", help="corpus for the nanoGPT CPU recipe comparison (e.g. tinyshakespeare.txt)")
+    ap.add_argument("--quality-rounds", type=int, default=1,
+                    help="recipe runs per side, alternating (medians; about 3 minutes per pair)")
     a = ap.parse_args()
     summary = {}
     for preset in a.presets.split(","):
@@ -61,19 +63,21 @@ def main():
     summary["attention " + shape] = dict(fwd_bwd_ms=med, sdpa_over_flash=round(med["sdpa"] / med["flash"], 3),
                                         causal_dense_over_flash=round(med["causal_dense"] / med["flash"], 3))
     if a.quality:
-        t0 = time.perf_counter()
-        q_peer = run_json([a.torch_python, os.path.join(SHARED, "torch_quality.py"), a.quality])
-        t1 = time.perf_counter()
-        out = subprocess.run([AUTOGLM, "train", "--config", os.path.join(ROOT, "examples", "shakespeare.yaml"),
-                              "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run", "--quiet"],
-                             capture_output=True, text=True, check=True).stdout
-        print(out.strip(), flush=True)
-        done = [l for l in out.splitlines() if l.startswith("done:")][0]
-        ours_s = float(done.split("(training ")[1].split(" s")[0])
-        ours_loss = float(done.split("val/loss ")[1].split(",")[0])
-        summary["quality"] = dict(peer_train_wall_s=q_peer["train_wall_s"], peer_val_loss=q_peer["val_loss"],
-                                  ours_train_wall_s=ours_s, ours_val_loss=ours_loss,
-                                  time_ratio=round(ours_s / q_peer["train_wall_s"], 3))
+        peer_s, peer_loss, ours_s, ours_loss = [], [], [], []
+        for _ in range(a.quality_rounds):
+            q_peer = run_json([a.torch_python, os.path.join(SHARED, "torch_quality.py"), a.quality])
+            peer_s.append(q_peer["train_wall_s"]); peer_loss.append(q_peer["val_loss"])
+            out = subprocess.run([AUTOGLM, "train", "--config", os.path.join(ROOT, "examples", "shakespeare.yaml"),
+                                  "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run", "--quiet"],
+                                 capture_output=True, text=True, check=True).stdout
+            print(out.strip(), flush=True)
+            done = [l for l in out.splitlines() if l.startswith("done:")][0]
+            ours_s.append(float(done.split("(training ")[1].split(" s")[0]))
+            ours_loss.append(float(done.split("val/loss ")[1].split(",")[0]))
+        summary["quality"] = dict(peer_train_wall_s=statistics.median(peer_s), peer_val_loss=statistics.median(peer_loss),
+                                  ours_train_wall_s=statistics.median(ours_s), ours_val_loss=statistics.median(ours_loss),
+                                  time_ratio=round(statistics.median(ours_s) / statistics.median(peer_s), 3),
+                                  runs=a.quality_rounds)
     print(json.dumps(dict(summary=summary)), flush=True)
 
 if __name__ == "__main__":
