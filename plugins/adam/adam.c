@@ -50,12 +50,6 @@ static const aglm_param_spec adam_params[] = {
                          "use the running maximum of the second moment (AMSGrad variant)"),
 };
 
-/** One instance: its hyper-parameters (the moment buffers are host-owned). */
-typedef struct adam {
-    aglm_optim_adam_params hp; /* betas, eps, weight_decay */
-    int amsgrad;
-} adam;
-
 /** Everything one elementwise update needs; read-only for the parallel_for workers. */
 typedef struct adam_job {
     float *p;
@@ -97,21 +91,12 @@ static void adam_kernel(void *user, int64_t begin, int64_t end) {
     }
 }
 
-/** create: reads and checks the hyper-parameters. */
+/** create: reads and checks the hyper-parameters (an aglm_optim_adam). */
 static aglm_status adam_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                void *layout, void **instance) {
-    aglm_optim_adam_params hp;
-    adam *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
-    self = (adam *)aglm_calloc(host, ctx, sizeof *self);
-    if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->hp = hp;
-    self->amsgrad = aglm_param_bool(host, params, "amsgrad");
-    *instance = self;
-    return AGLM_OK;
+    return aglm_optim_adam_create(host, ctx, params, instance);
 }
 
 /** destroy: frees the instance. */
@@ -120,18 +105,16 @@ static void adam_destroy(void *instance) { free(instance); }
 /** declare_state: exp_avg, exp_avg_sq (+ max_exp_avg_sq), each shaped like the parameter. */
 static aglm_status adam_declare_state(void *instance, aglm_ctx *ctx, const aglm_param_info *param,
                                       aglm_state_decl *decls, size_t capacity, size_t *count) {
-    static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-    const adam *self = (const adam *)instance;
-    return aglm_optim_declare_like(host, ctx, param, decls, capacity, names,
-                                   self->amsgrad ? 3 : 2, count);
+    return aglm_optim_adam_declare_state(host, ctx, (const aglm_optim_adam *)instance, param,
+                                         decls, capacity, count);
 }
 
 /** step: one Adam update of one parameter, split over the host's worker threads. */
 static aglm_status adam_step(void *instance, aglm_ctx *ctx, const aglm_optim_step *args) {
-    const adam *self = (const adam *)instance;
+    const aglm_optim_adam *self = (const aglm_optim_adam *)instance;
     const double t = (double)args->step;
     adam_job job;
-    aglm_status st = aglm_optim_check_step(host, ctx, args, self->amsgrad ? 3 : 2, NULL);
+    aglm_status st = aglm_optim_check_step(host, ctx, args, aglm_optim_adam_states(self), NULL);
     if (st != AGLM_OK) return st;
     job.p = (float *)args->value->data;
     job.g = (const float *)args->grad->data;

@@ -50,20 +50,13 @@ static const aglm_param_spec adamw_params[] = {
                          "use the running maximum of the second moment (AMSGrad variant)"),
 };
 
-/** One optimizer instance: its hyper-parameters (the moment buffers are host-owned). */
-typedef struct adamw {
-    aglm_optim_adam_params hp; /* betas, eps, weight_decay */
-    int amsgrad;
-} adamw;
-
 /** Everything one elementwise update needs; shared read-only by the parallel_for workers. */
 typedef struct adamw_job {
     float *p;                 /* parameter, updated in place */
     const float *g;           /* gradient */
     float *m, *v, *vmax;      /* exp_avg, exp_avg_sq, max_exp_avg_sq (NULL without amsgrad) */
     float decay_factor;       /* 1 - lr * weight_decay, or exactly 1 when no decay applies */
-    float lerp_coeff;         /* torch lerp: weight if weight < 0.5, else weight - 1 */
-    int lerp_from_start;      /* torch lerp: weight < 0.5 (base is m, otherwise g) */
+    aglm_optim_lerp lerp;     /* lerp weight 1 - beta1 */
     float beta2, one_minus_beta2;
     float bc2_sqrt;           /* sqrt(1 - beta2^t) */
     float eps;
@@ -82,16 +75,16 @@ static void adamw_kernel(void *user, int64_t begin, int64_t end) {
     float *AGLM_RESTRICT v = job->v + begin;
     float *AGLM_RESTRICT vmax = job->vmax != NULL ? job->vmax + begin : NULL;
     const int64_t n = end - begin;
-    const float decay = job->decay_factor, coeff = job->lerp_coeff;
+    const float decay = job->decay_factor;
+    const aglm_optim_lerp lerp = job->lerp;
     const float beta2 = job->beta2, omb2 = job->one_minus_beta2;
     const float bc2_sqrt = job->bc2_sqrt, eps = job->eps, neg_step = job->neg_step_size;
-    const int small = job->lerp_from_start;
     int64_t i;
 
     for (i = 0; i < n; ++i) {
         const float gi = g[i];
         const float pi = p[i] * decay;                              /* p.mul_(1 - lr * wd)      */
-        const float mi = (small ? m[i] : gi) + coeff * (gi - m[i]); /* m.lerp_(g, 1 - beta1)    */
+        const float mi = aglm_optim_lerp_apply(lerp, m[i], gi);     /* m.lerp_(g, 1 - beta1)    */
         const float vi = v[i] * beta2 + omb2 * gi * gi;          /* v.mul_(b2).addcmul_(g, g, 1-b2) */
         float vd = vi;
         if (vmax != NULL) {                                         /* torch.maximum(vmax, v)   */
@@ -105,22 +98,12 @@ static void adamw_kernel(void *user, int64_t begin, int64_t end) {
     }
 }
 
-/** create: reads and checks the hyper-parameters (the host has range-checked them already;
- *  the strict `< 1` on betas cannot be expressed with inclusive bounds). */
+/** create: reads and checks the hyper-parameters (an aglm_optim_adam). */
 static aglm_status adamw_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                 void *layout, void **instance) {
-    aglm_optim_adam_params hp;
-    adamw *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
-    self = (adamw *)aglm_calloc(host, ctx, sizeof *self);
-    if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->hp = hp;
-    self->amsgrad = aglm_param_bool(host, params, "amsgrad");
-    *instance = self;
-    return AGLM_OK;
+    return aglm_optim_adam_create(host, ctx, params, instance);
 }
 
 /** destroy: frees the instance. */
@@ -129,66 +112,28 @@ static void adamw_destroy(void *instance) { free(instance); }
 /** declare_state: exp_avg, exp_avg_sq (+ max_exp_avg_sq), each shaped like the parameter. */
 static aglm_status adamw_declare_state(void *instance, aglm_ctx *ctx, const aglm_param_info *param,
                                        aglm_state_decl *decls, size_t capacity, size_t *count) {
-    static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-    const adamw *self = (const adamw *)instance;
-    size_t needed = self->amsgrad ? 3 : 2, i;
-    if (capacity < needed)
-        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL,
-                           "needs %lu state buffers, the host offers %lu", (unsigned long)needed,
-                           (unsigned long)capacity);
-    for (i = 0; i < needed; ++i) {
-        aglm_status st = aglm_state_like(host, ctx, &decls[i], names[i], param);
-        if (st != AGLM_OK) return st;
-    }
-    *count = needed;
-    return AGLM_OK;
+    return aglm_optim_adam_declare_state(host, ctx, (const aglm_optim_adam *)instance, param,
+                                         decls, capacity, count);
 }
 
 /** step: one AdamW update of one parameter, split over the host's worker threads. */
 static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_step *args) {
-    const adamw *self = (const adamw *)instance;
-    const aglm_param_info *param = args->param;
-    const size_t needed = self->amsgrad ? 3 : 2;
-    const int64_t n = aglm_view_numel(args->value);
+    const aglm_optim_adam *self = (const aglm_optim_adam *)instance;
+    const int64_t n = args->param->numel;
     const double t = (double)args->step;
     const double bc1 = 1.0 - pow(self->hp.beta1, t);
     const double bc2 = 1.0 - pow(self->hp.beta2, t);
-    const double lerp_weight = 1.0 - self->hp.beta1;
     adamw_job job;
-    aglm_status st;
-    size_t i;
-
-    if ((st = aglm_check_view(host, ctx, args->value, param->name, AGLM_DTYPE_FLOAT, -1)) ||
-        (st = aglm_check_view(host, ctx, args->grad, "gradient", AGLM_DTYPE_FLOAT, -1)))
-        return st;
-    if (args->state_count != needed)
-        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "%s: expected %lu state buffers, got %lu",
-                           param->name, (unsigned long)needed, (unsigned long)args->state_count);
-    for (i = 0; i < needed; ++i)
-        if ((st = aglm_check_view(host, ctx, args->states[i], "state buffer", AGLM_DTYPE_FLOAT, -1)))
-            return st;
-    if (aglm_view_numel(args->grad) != n)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "%s: gradient has %lld elements, parameter has %lld", param->name,
-                           (long long)aglm_view_numel(args->grad), (long long)n);
-    for (i = 0; i < needed; ++i)
-        if (aglm_view_numel(args->states[i]) != n)
-            return aglm_errorf(host, ctx, AGLM_ERR_STATE,
-                               "%s: state buffer %lu has %lld elements, parameter has %lld",
-                               param->name, (unsigned long)i,
-                               (long long)aglm_view_numel(args->states[i]), (long long)n);
-    if (args->step < 1)
-        return aglm_errorf(host, ctx, AGLM_ERR_STATE, "step counter must start at 1, got %lld",
-                           (long long)args->step);
-
+    aglm_status st = aglm_optim_check_step(host, ctx, args, aglm_optim_adam_states(self), NULL);
+    if (st != AGLM_OK) return st;
     job.p = (float *)args->value->data;
     job.g = (const float *)args->grad->data;
     job.m = (float *)args->states[0]->data;
     job.v = (float *)args->states[1]->data;
     job.vmax = self->amsgrad ? (float *)args->states[2]->data : NULL;
-    job.decay_factor = param->decay == 1 ? (float)(1.0 - args->lr * self->hp.weight_decay) : 1.0f;
-    job.lerp_from_start = fabs((double)(float)lerp_weight) < 0.5;
-    job.lerp_coeff = job.lerp_from_start ? (float)lerp_weight : (float)lerp_weight - 1.0f;
+    job.decay_factor =
+        args->param->decay == 1 ? (float)(1.0 - args->lr * self->hp.weight_decay) : 1.0f;
+    job.lerp = aglm_optim_lerp_weight(1.0 - self->hp.beta1);
     job.beta2 = (float)self->hp.beta2;
     job.one_minus_beta2 = (float)(1.0 - self->hp.beta2);
     job.bc2_sqrt = (float)sqrt(bc2);

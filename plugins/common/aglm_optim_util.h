@@ -10,6 +10,7 @@
  *   aglm_optim_betas         reads a 2-item FLOAT_LIST of decay rates, each in [0, 1)
  *   aglm_optim_positive      refuses a value that must be > 0 (inclusive bounds cannot say so)
  *   aglm_optim_declare_like  declares state buffers shaped like the parameter
+ *   aglm_optim_adam_*        the instance, create and declare_state shared by adam and adamw
  *   aglm_optim_check_step    validates an aglm_optim_step (views, sizes, state count, step >= 1)
  *   aglm_optim_lerp_*        torch's lerp (the two-branch CPU formula), for moving averages
  *   aglm_optim_sign          sign(x) in {-1, 0, 1}, branch-free so loops vectorise
@@ -101,6 +102,46 @@ static inline aglm_status aglm_optim_declare_like(const aglm_host_api *host, agl
     }
     *count = n;
     return AGLM_OK;
+}
+
+/** An Adam-family optimizer instance (adam, adamw): its hyper-parameters and the AMSGrad switch
+ *  (the moment buffers are host-owned). */
+typedef struct aglm_optim_adam {
+    aglm_optim_adam_params hp; /**< betas, eps, weight_decay */
+    int amsgrad;               /**< 1: keep max_exp_avg_sq and divide by its square root */
+} aglm_optim_adam;
+
+/** create of an Adam-family optimizer: reads the hyper-parameters (aglm_optim_adam_read) and
+ *  "amsgrad" into a new aglm_optim_adam in *instance (the destroy callback frees it). */
+static inline aglm_status aglm_optim_adam_create(const aglm_host_api *host, aglm_ctx *ctx,
+                                                 const aglm_params *params, void **instance) {
+    aglm_optim_adam_params hp;
+    aglm_optim_adam *self;
+    aglm_status st;
+    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
+    self = (aglm_optim_adam *)aglm_calloc(host, ctx, sizeof *self);
+    if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+    self->hp = hp;
+    self->amsgrad = aglm_param_bool(host, params, "amsgrad");
+    *instance = self;
+    return AGLM_OK;
+}
+
+/** State buffers of an Adam-family optimizer: 3 with AMSGrad, else 2. */
+static inline size_t aglm_optim_adam_states(const aglm_optim_adam *self) {
+    return self->amsgrad ? 3 : 2;
+}
+
+/** declare_state of an Adam-family optimizer: "exp_avg", "exp_avg_sq" (and "max_exp_avg_sq"
+ *  with AMSGrad), each shaped like the parameter. */
+static inline aglm_status aglm_optim_adam_declare_state(const aglm_host_api *host, aglm_ctx *ctx,
+                                                        const aglm_optim_adam *self,
+                                                        const aglm_param_info *param,
+                                                        aglm_state_decl *decls, size_t capacity,
+                                                        size_t *count) {
+    static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return aglm_optim_declare_like(host, ctx, param, decls, capacity, names,
+                                   aglm_optim_adam_states(self), count);
 }
 
 /** Validates one step's arguments: value and gradient dense float32 views of param->numel
