@@ -410,6 +410,28 @@ final class CallbackPluginTests: XCTestCase {
         XCTAssertNotNil(m["val/macro_f1"], "reported, but it has no column (rows keep 10 cells)")
     }
 
+    /// csv_log and jsonl_log share their file handling (plugins/common/aglm_log_util.h): an
+    /// empty name is refused at creation, an unwritable path when training starts, each with
+    /// the reason; an absolute path is used as is.
+    func testLogCallbacksReportFileProblems() throws {
+        for name in ["csv_log", "jsonl_log"] {
+            XCTAssertThrowsError(try callback(name, ["file": .string(""), "every": .number(1)]), name) { error in
+                XCTAssertTrue("\(error)".contains("file must not be empty"), "\(name): \(error)")
+            }
+            let missing = "no-such-dir/log.out"
+            XCTAssertThrowsError(try train(try options(steps: 2, evalInterval: 0, callbacks: [(name, ["file": .string(missing), "every": .number(1)])])),
+                                 name) { error in
+                XCTAssertTrue("\(error)".contains("cannot open '") && "\(error)".contains(missing + "' for appending"),
+                              "\(name): \(error)")
+            }
+            let absolute = try PluginBuilder.temporaryDirectory("abs").appendingPathComponent("log.out")
+            let run = try train(try options(steps: 2, evalInterval: 0, callbacks: [(name, ["file": .string(absolute.path), "every": .number(1)])]))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: run.dir.appendingPathComponent("log.out").path), name)
+            let text = try String(contentsOf: absolute, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix(name == "csv_log" ? "step," : "{\"event\":\"train_begin\""), "\(name): \(text.prefix(60))")
+        }
+    }
+
     // MARK: - dynamic_accumulation
 
     func testDynamicAccumulationDoublesAboveAndHalvesBelowTheWaterMarks() throws {

@@ -37,9 +37,9 @@
  *
  * No checkpoint state (the file itself carries the columns across a resume).
  */
+#include "../common/aglm_log_util.h"
 #include "../common/aglm_metric_util.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +67,7 @@ typedef struct string_list {
 
 /** One instance. */
 typedef struct csv_log {
-    char *file;           /* the `file` parameter (plugin-owned copy) */
-    int64_t every;        /* the `every` parameter */
-    char *path;           /* resolved path (between TRAIN_BEGIN and destroy) */
-    FILE *out;            /* the open file (between TRAIN_BEGIN and TRAIN_END) */
+    aglm_log_file log;    /* `file`, `every`, the resolved path and the open file */
     int header_done;      /* the header is in the file and `columns` is final */
     string_list columns;  /* metric columns, after the fixed ones */
     string_list buffered; /* fixed parts of rows written before the header */
@@ -196,32 +193,23 @@ static char *fixed_part(const aglm_trainer_state *state) {
     return copy;
 }
 
-/** Checks the stream after a write and flushes it. */
-static aglm_status flushed(csv_log *self, aglm_ctx *ctx) {
-    if (fflush(self->out) != 0 || ferror(self->out))
-        return ctx != NULL ? aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "writing to '%s' failed: %s",
-                                         self->path, strerror(errno))
-                           : AGLM_ERR_INTERNAL;
-    return AGLM_OK;
-}
-
 /** Writes the header and then the rows buffered before it (with empty metric cells). */
 static aglm_status write_header(csv_log *self, aglm_ctx *ctx) {
     size_t i, j;
-    fputs(CSV_FIXED_HEADER, self->out);
+    fputs(CSV_FIXED_HEADER, self->log.out);
     for (i = 0; i < self->columns.count; ++i) {
-        fputc(',', self->out);
-        write_field(self->out, self->columns.items[i]);
+        fputc(',', self->log.out);
+        write_field(self->log.out, self->columns.items[i]);
     }
-    fputc('\n', self->out);
+    fputc('\n', self->log.out);
     for (i = 0; i < self->buffered.count; ++i) {
-        fputs(self->buffered.items[i], self->out);
-        for (j = 0; j < self->columns.count; ++j) fputc(',', self->out);
-        fputc('\n', self->out);
+        fputs(self->buffered.items[i], self->log.out);
+        for (j = 0; j < self->columns.count; ++j) fputc(',', self->log.out);
+        fputc('\n', self->log.out);
     }
     list_clear(&self->buffered);
     self->header_done = 1;
-    return flushed(self, ctx);
+    return aglm_log_flush(host, ctx, &self->log);
 }
 
 /** Writes (or buffers, before the header) one row: `fixed` (taken over) plus the metric cells,
@@ -238,15 +226,16 @@ static aglm_status emit_row(csv_log *self, aglm_ctx *ctx, char *fixed,
         }
         return AGLM_OK;
     }
-    fputs(fixed, self->out);
+    fputs(fixed, self->log.out);
     free(fixed);
     for (i = 0; i < self->columns.count; ++i) {
-        const aglm_metric *m = with_metrics ? aglm_metric_find(state, self->columns.items[i]) : NULL;
-        fputc(',', self->out);
-        if (m != NULL) fputs(aglm_format_double(number, sizeof number, m->value), self->out);
+        const aglm_metric *m =
+            with_metrics ? aglm_metric_find(state, self->columns.items[i]) : NULL;
+        fputc(',', self->log.out);
+        if (m != NULL) fputs(aglm_format_double(number, sizeof number, m->value), self->log.out);
     }
-    fputc('\n', self->out);
-    return flushed(self, ctx);
+    fputc('\n', self->log.out);
+    return aglm_log_flush(host, ctx, &self->log);
 }
 
 /** Writes the pending row of a step without evaluation, if any. */
@@ -261,21 +250,11 @@ static aglm_status flush_pending(csv_log *self, aglm_ctx *ctx) {
 
 /** Resolves the path, reads an existing header (resume) and opens the file for appending. */
 static aglm_status open_file(csv_log *self, aglm_ctx *ctx, const aglm_trainer_state *state) {
-    const char *dir = state->run_dir != NULL ? state->run_dir : "";
-    size_t d = strlen(dir), n = strlen(self->file);
     FILE *existing;
-    if (self->out != NULL) return AGLM_OK;
-    free(self->path);
-    self->path = (char *)malloc(d + n + 2);
-    if (self->path == NULL) return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
-    if (self->file[0] == '/' || d == 0) {
-        memcpy(self->path, self->file, n + 1);
-    } else {
-        memcpy(self->path, dir, d);
-        self->path[d] = '/';
-        memcpy(self->path + d + 1, self->file, n + 1);
-    }
-    existing = fopen(self->path, "r");
+    aglm_status st;
+    if (self->log.out != NULL) return AGLM_OK;
+    if ((st = aglm_log_resolve(host, ctx, &self->log, state->run_dir)) != AGLM_OK) return st;
+    existing = fopen(self->log.path, "r");
     if (existing != NULL) {
         char line[8192];
         size_t len, fixed_len = strlen(CSV_FIXED_HEADER), i;
@@ -285,7 +264,7 @@ static aglm_status open_file(csv_log *self, aglm_ctx *ctx, const aglm_trainer_st
         fclose(existing);
         if (truncated)
             return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED,
-                               "the header line of '%s' is longer than %lu bytes", self->path,
+                               "the header line of '%s' is longer than %lu bytes", self->log.path,
                                (unsigned long)sizeof line - 1);
         if (ok) { /* a non-empty file: it must be ours */
             len = strlen(line);
@@ -297,7 +276,7 @@ static aglm_status open_file(csv_log *self, aglm_ctx *ctx, const aglm_trainer_st
                 return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                                    "'%s' exists but does not start with a csv_log header (%s...): "
                                    "choose another file",
-                                   self->path, CSV_FIXED_HEADER);
+                                   self->log.path, CSV_FIXED_HEADER);
             }
             list_clear(&self->columns);
             for (i = 6; i < fields.count; ++i)
@@ -309,11 +288,8 @@ static aglm_status open_file(csv_log *self, aglm_ctx *ctx, const aglm_trainer_st
             self->header_done = 1;
         }
     }
-    self->out = fopen(self->path, "a");
-    if (self->out == NULL)
-        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "cannot open '%s' for appending: %s",
-                           self->path, strerror(errno));
-    aglm_logf(host, ctx, AGLM_LOG_INFO, "writing the training curve to %s%s", self->path,
+    if ((st = aglm_log_open(host, ctx, &self->log)) != AGLM_OK) return st;
+    aglm_logf(host, ctx, AGLM_LOG_INFO, "writing the training curve to %s%s", self->log.path,
               self->header_done ? " (continuing its table)" : "");
     return AGLM_OK;
 }
@@ -321,17 +297,12 @@ static aglm_status open_file(csv_log *self, aglm_ctx *ctx, const aglm_trainer_st
 /** Writes whatever is pending (header with the columns known so far, buffered rows, the
  *  pending row) and closes the file. `ctx` may be NULL (from destroy). */
 static aglm_status finish(csv_log *self, aglm_ctx *ctx) {
-    aglm_status st = AGLM_OK;
-    int failed;
-    if (self->out == NULL) return AGLM_OK;
+    aglm_status st = AGLM_OK, closed;
+    if (self->log.out == NULL) return AGLM_OK;
     if (!self->header_done) st = write_header(self, ctx);
     if (st == AGLM_OK) st = flush_pending(self, ctx);
-    failed = fclose(self->out) != 0;
-    self->out = NULL;
-    if (st == AGLM_OK && failed && ctx != NULL)
-        st = aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "closing '%s' failed: %s", self->path,
-                         strerror(errno));
-    return st;
+    closed = aglm_log_close(host, st == AGLM_OK ? ctx : NULL, &self->log);
+    return st != AGLM_OK ? st : closed;
 }
 
 /* ----- component functions ------------------------------------------------------------------ */
@@ -340,21 +311,14 @@ static aglm_status finish(csv_log *self, aglm_ctx *ctx) {
 static aglm_status csv_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                               void *layout, void **instance) {
     csv_log *self;
+    aglm_status st;
     (void)info;
     (void)layout;
     self = (csv_log *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->every = aglm_param_i64(host, params, "every");
-    self->file = aglm_strdup(host, ctx, aglm_param_str(host, params, "file"));
-    if (self->file == NULL) {
+    if ((st = aglm_log_init(host, ctx, params, &self->log)) != AGLM_OK) {
         free(self);
-        return AGLM_ERR_OUT_OF_MEMORY;
-    }
-    if (self->file[0] == '\0' || self->every < 1) {
-        free(self->file);
-        free(self);
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "file must not be empty and every must be >= 1");
+        return st;
     }
     *instance = self;
     return AGLM_OK;
@@ -368,8 +332,7 @@ static void csv_destroy(void *instance) {
     list_clear(&self->columns);
     list_clear(&self->buffered);
     list_clear(&self->warned);
-    free(self->path);
-    free(self->file);
+    aglm_log_free(&self->log);
     free(self);
 }
 
@@ -396,7 +359,7 @@ static aglm_status on_evaluate(csv_log *self, aglm_ctx *ctx, const aglm_trainer_
             aglm_logf(host, ctx, AGLM_LOG_WARN,
                       "metric %s was not reported by the first evaluation: it has no column in "
                       "%s and is not written",
-                      m->name, self->path);
+                      m->name, self->log.path);
             if (!list_push(&self->warned, m->name))
                 return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
         }
@@ -427,7 +390,7 @@ static aglm_status csv_on_event(void *instance, aglm_ctx *ctx, aglm_event event,
     switch (event) {
     case AGLM_EVENT_STEP_END:
         if ((st = flush_pending(self, ctx)) != AGLM_OK) return st;
-        if (state->step % self->every == 0) {
+        if (state->step % self->log.every == 0) {
             self->pending = fixed_part(state);
             self->pending_step = state->step;
             if (self->pending == NULL)

@@ -24,7 +24,8 @@
  */
 #include <autoglm/helpers.h>
 
-#include <errno.h>
+#include "../common/aglm_log_util.h"
+
 #include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,11 +44,8 @@ static const aglm_param_spec jsonl_params[] = {
 
 /** One instance. */
 typedef struct jsonl_log {
-    char *file;    /* the `file` parameter (plugin-owned copy) */
-    int64_t every; /* the `every` parameter */
-    FILE *out;     /* the open file, between TRAIN_BEGIN and TRAIN_END (NULL otherwise) */
-    char *path;    /* resolved path of `out` (plugin-owned), for messages */
-    int64_t lines; /* lines written in this run, including before a resume (checkpointed) */
+    aglm_log_file log; /* `file`, `every`, the resolved path and the open file */
+    int64_t lines;     /* lines written in this run, including before a resume (checkpointed) */
 } jsonl_log;
 
 /* ----- JSON writing ------------------------------------------------------------------------ */
@@ -105,44 +103,21 @@ static const char *event_name(aglm_event event) {
 
 /** Opens the output file (append mode) if it is not open yet. */
 static aglm_status ensure_open(jsonl_log *self, aglm_ctx *ctx, const aglm_trainer_state *state) {
-    const char *dir = state->run_dir != NULL ? state->run_dir : "";
-    size_t dir_len = strlen(dir), file_len = strlen(self->file);
-    if (self->out != NULL) return AGLM_OK;
-    free(self->path);
-    self->path = (char *)malloc(dir_len + file_len + 2);
-    if (self->path == NULL) return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
-    if (self->file[0] == '/' || dir_len == 0) {
-        memcpy(self->path, self->file, file_len + 1);
-    } else {
-        memcpy(self->path, dir, dir_len);
-        self->path[dir_len] = '/';
-        memcpy(self->path + dir_len + 1, self->file, file_len + 1);
-    }
-    self->out = fopen(self->path, "a");
-    if (self->out == NULL)
-        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "cannot open '%s' for appending: %s",
-                           self->path, strerror(errno));
+    aglm_status st;
+    if (self->log.out != NULL) return AGLM_OK;
+    if ((st = aglm_log_resolve(host, ctx, &self->log, state->run_dir)) != AGLM_OK ||
+        (st = aglm_log_open(host, ctx, &self->log)) != AGLM_OK)
+        return st;
     aglm_logf(host, ctx, AGLM_LOG_INFO, "appending events to %s (%" PRId64 " lines so far)",
-              self->path, self->lines);
-    return AGLM_OK;
-}
-
-/** Closes the output file if open; reports a failed final write. */
-static aglm_status close_file(jsonl_log *self, aglm_ctx *ctx) {
-    int failed;
-    if (self->out == NULL) return AGLM_OK;
-    failed = fclose(self->out) != 0;
-    self->out = NULL;
-    if (failed && ctx != NULL)
-        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "closing '%s' failed: %s", self->path,
-                           strerror(errno));
+              self->log.path, self->lines);
     return AGLM_OK;
 }
 
 /** Appends one line for `event` and flushes it. */
 static aglm_status write_line(jsonl_log *self, aglm_ctx *ctx, aglm_event event,
                               const aglm_trainer_state *state) {
-    FILE *f = self->out;
+    FILE *f = self->log.out;
+    aglm_status st;
     size_t i;
     fputs("{\"event\":", f);
     write_json_string(f, event_name(event));
@@ -162,9 +137,7 @@ static aglm_status write_line(jsonl_log *self, aglm_ctx *ctx, aglm_event event,
         write_json_number(f, state->metrics[i].value);
     }
     fputs("}}\n", f);
-    if (fflush(f) != 0 || ferror(f))
-        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "writing to '%s' failed: %s", self->path,
-                           strerror(errno));
+    if ((st = aglm_log_flush(host, ctx, &self->log)) != AGLM_OK) return st;
     self->lines += 1;
     return AGLM_OK;
 }
@@ -175,22 +148,15 @@ static aglm_status write_line(jsonl_log *self, aglm_ctx *ctx, aglm_event event,
 static aglm_status jsonl_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                 void *layout, void **instance) {
     jsonl_log *self;
+    aglm_status st;
     (void)info;
     (void)layout;
     self = (jsonl_log *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->every = aglm_param_i64(host, params, "every");
-    self->file = aglm_strdup(host, ctx, aglm_param_str(host, params, "file"));
-    if (self->file == NULL) {
+    if ((st = aglm_log_init(host, ctx, params, &self->log)) != AGLM_OK) {
         free(self);
-        return AGLM_ERR_OUT_OF_MEMORY;
+        return st;
     }
-    if (self->file[0] == '\0') {
-        free(self->file);
-        free(self);
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "file must not be empty");
-    }
-    if (self->every < 1) self->every = 1;
     *instance = self;
     return AGLM_OK;
 }
@@ -198,9 +164,8 @@ static aglm_status jsonl_create(aglm_ctx *ctx, const aglm_params *params, const 
 /** destroy: closes the file if training did not reach TRAIN_END, frees everything. */
 static void jsonl_destroy(void *instance) {
     jsonl_log *self = (jsonl_log *)instance;
-    close_file(self, NULL);
-    free(self->path);
-    free(self->file);
+    aglm_log_close(host, NULL, &self->log);
+    aglm_log_free(&self->log);
     free(self);
 }
 
@@ -212,7 +177,7 @@ static aglm_status jsonl_on_event(void *instance, aglm_ctx *ctx, aglm_event even
     (void)control;
     switch (event) {
     case AGLM_EVENT_STEP_END:
-        if (state->step % self->every != 0) return AGLM_OK;
+        if (state->step % self->log.every != 0) return AGLM_OK;
         break;
     case AGLM_EVENT_TRAIN_BEGIN:
     case AGLM_EVENT_TRAIN_END:
@@ -226,8 +191,8 @@ static aglm_status jsonl_on_event(void *instance, aglm_ctx *ctx, aglm_event even
     if ((st = write_line(self, ctx, event, state)) != AGLM_OK) return st;
     if (event == AGLM_EVENT_TRAIN_END) {
         aglm_logf(host, ctx, AGLM_LOG_INFO, "%" PRId64 " lines written to %s", self->lines,
-                  self->path);
-        return close_file(self, ctx);
+                  self->log.path);
+        return aglm_log_close(host, ctx, &self->log);
     }
     return AGLM_OK;
 }

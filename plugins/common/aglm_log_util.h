@@ -1,0 +1,111 @@
+/*
+ * plugins/common/aglm_log_util.h — the output file shared by the bundled logging callbacks
+ * (csv_log, jsonl_log), included as `#include "../common/aglm_log_util.h"`.
+ *
+ * Header-only (`static inline`), built on include/autoglm/helpers.h; the same threading rules
+ * apply (a helper taking a ctx only during the call that received it, on its thread).
+ *
+ * Life of an aglm_log_file: aglm_log_init in create (copies the `file` and `every` parameters),
+ * aglm_log_resolve when the run directory is known (TRAIN_BEGIN), aglm_log_open, writes,
+ * aglm_log_close at TRAIN_END (or from destroy after an abnormal end), aglm_log_free in destroy.
+ */
+#ifndef AGLM_LOG_UTIL_H
+#define AGLM_LOG_UTIL_H
+
+#include <autoglm/helpers.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** A logging callback's output file. */
+typedef struct aglm_log_file {
+    char *file;    /**< the `file` parameter (plugin-owned copy, not empty) */
+    int64_t every; /**< the `every` parameter (>= 1) */
+    char *path;    /**< `file` resolved against the run directory (after aglm_log_resolve) */
+    FILE *out;     /**< the open stream, between aglm_log_open and aglm_log_close (else NULL) */
+} aglm_log_file;
+
+/** Copies the STRING parameter "file" (must not be empty) and the INT parameter "every" (must be
+ *  >= 1) into a zeroed *f; on failure sets the error, leaves nothing allocated and returns it. */
+static inline aglm_status aglm_log_init(const aglm_host_api *host, aglm_ctx *ctx,
+                                        const aglm_params *params, aglm_log_file *f) {
+    memset(f, 0, sizeof *f);
+    f->every = aglm_param_i64(host, params, "every");
+    if (f->every < 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "every must be >= 1, got %lld",
+                           (long long)f->every);
+    f->file = aglm_strdup(host, ctx, aglm_param_str(host, params, "file"));
+    if (f->file == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+    if (f->file[0] == '\0') {
+        free(f->file);
+        f->file = NULL;
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "file must not be empty");
+    }
+    return AGLM_OK;
+}
+
+/** Sets f->path to f->file resolved against `run_dir`: an absolute file, or a NULL or empty
+ *  run_dir, leaves it as is; otherwise run_dir/file. */
+static inline aglm_status aglm_log_resolve(const aglm_host_api *host, aglm_ctx *ctx,
+                                           aglm_log_file *f, const char *run_dir) {
+    const char *dir = run_dir != NULL ? run_dir : "";
+    const size_t d = strlen(dir), n = strlen(f->file);
+    free(f->path);
+    f->path = (char *)malloc(d + n + 2);
+    if (f->path == NULL) return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
+    if (f->file[0] == '/' || d == 0) {
+        memcpy(f->path, f->file, n + 1);
+    } else {
+        memcpy(f->path, dir, d);
+        f->path[d] = '/';
+        memcpy(f->path + d + 1, f->file, n + 1);
+    }
+    return AGLM_OK;
+}
+
+/** Opens f->path (resolved) for appending; a resumed run continues the file. */
+static inline aglm_status aglm_log_open(const aglm_host_api *host, aglm_ctx *ctx,
+                                        aglm_log_file *f) {
+    f->out = fopen(f->path, "a");
+    if (f->out == NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "cannot open '%s' for appending: %s",
+                           f->path, strerror(errno));
+    return AGLM_OK;
+}
+
+/** Flushes after a write and reports a failed one (disk full...); with a NULL `ctx` (from
+ *  destroy) only the status says so. */
+static inline aglm_status aglm_log_flush(const aglm_host_api *host, aglm_ctx *ctx,
+                                         aglm_log_file *f) {
+    if (fflush(f->out) != 0 || ferror(f->out))
+        return ctx != NULL ? aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "writing to '%s' failed: %s",
+                                         f->path, strerror(errno))
+                           : AGLM_ERR_INTERNAL;
+    return AGLM_OK;
+}
+
+/** Closes the stream if open; reports a failed final write unless `ctx` is NULL (from destroy,
+ *  where nothing can be reported). */
+static inline aglm_status aglm_log_close(const aglm_host_api *host, aglm_ctx *ctx,
+                                         aglm_log_file *f) {
+    int failed;
+    if (f->out == NULL) return AGLM_OK;
+    failed = fclose(f->out) != 0;
+    f->out = NULL;
+    if (failed && ctx != NULL)
+        return aglm_errorf(host, ctx, AGLM_ERR_INTERNAL, "closing '%s' failed: %s", f->path,
+                           strerror(errno));
+    return AGLM_OK;
+}
+
+/** Frees the copies (after aglm_log_close). */
+static inline void aglm_log_free(aglm_log_file *f) {
+    free(f->path);
+    free(f->file);
+    f->path = NULL;
+    f->file = NULL;
+}
+
+#endif
