@@ -1,6 +1,6 @@
 /*
  * gelu.c — GELU, exact erf form (PyTorch's default `gelu`), alone or with its slope GELU'(x)
- * for the backward (which is then one multiply: ck_mul).
+ * for the backward (which is then one multiply).
  */
 #include "ck_kernels.h"
 #include "ck_math.h"
@@ -31,12 +31,4 @@ void ck_gelu_with_slope(const float *x, float *y, float *slope, size_t n) {
         y[i] = v * cdf;
         slope[i] = cdf + v * CK_INV_SQRT_2PI * e; /* GELU'(x) = Φ(x) + x·φ(x) */
     }
-}
-
-void ck_mul(const float *a, const float *b, float *out, size_t n, int accumulate) {
-    size_t i;
-    if (accumulate)
-        for (i = 0; i < n; ++i) out[i] += a[i] * b[i];
-    else
-        for (i = 0; i < n; ++i) out[i] = a[i] * b[i];
 }

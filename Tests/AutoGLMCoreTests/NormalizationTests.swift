@@ -20,8 +20,8 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testForwardMatchesNaive() throws {
-        // 10: narrower than the kernel's 16 lanes; 37: lanes plus a tail; 128: lanes only, with
-        // a large mean (the two-pass variance must not cancel).
+        // 10: one 8-lane vector plus a tail; 37: four vectors plus a tail; 128: whole vectors
+        // only, with a large mean (the two-pass variance must not cancel).
         for (c, shift) in [(10, 0), (37, 0), (128, 100)] as [(Int, Float)] {
             let x = Ops.affine(TestData.randn([2, 3, c], seed: 1, std: 3, requiresGrad: false), scale: 1, shift: shift)
             let w = TestData.randn([c], seed: 2, requiresGrad: false), b = TestData.randn([c], seed: 3, requiresGrad: false)
@@ -46,7 +46,7 @@ final class NormalizationTests: XCTestCase {
         GradCheck.check([x], "layerNorm no affine") { try Ops.layerNorm($0[0], weight: nil, bias: nil, eps: 1e-5) }
         GradCheck.check([x, w], "layerNorm weight only") { try Ops.layerNorm($0[0], weight: $0[1], bias: nil, eps: 1e-5) }
         GradCheck.check([x, b], "layerNorm bias only") { try Ops.layerNorm($0[0], weight: nil, bias: $0[1], eps: 1e-5) }
-        // Rows wider than the kernels' 16 lanes, with a ragged tail (37 = 2·16 + 5).
+        // Rows of several 8-lane vectors with a ragged tail (37 = 4·8 + 5).
         let xw = TestData.randn([3, 37], seed: 13, std: 2), ww = TestData.randn([37], seed: 14), bw = TestData.randn([37], seed: 15)
         GradCheck.check([xw, ww, bw], "layerNorm 37 wide") { try Ops.layerNorm($0[0], weight: $0[1], bias: $0[2], eps: 1e-5) }
         GradCheck.check([xw], "layerNorm 37 wide no affine") { try Ops.layerNorm($0[0], weight: nil, bias: nil, eps: 1e-5) }

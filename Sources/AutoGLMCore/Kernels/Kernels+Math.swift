@@ -90,14 +90,6 @@ extension Kernels {
         ck_gelu_with_slope(src, dst, slope, n)
     }
 
-    /// out[i] = a[i]·b[i], or out[i] += a[i]·b[i] with `accumulate` (C: `ck_mul`); `out` may
-    /// equal `a` or `b`.
-    @inlinable
-    public static func multiplyVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                      _ out: UnsafeMutablePointer<Float>, _ n: Int, accumulate: Bool) {
-        ck_mul(a, b, out, n, accumulate ? 1 : 0)
-    }
-
     /// dst[i] = e^(src[i]); `dst` may equal `src`.
     @inlinable
     public static func expVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -39,10 +39,7 @@ extension Ops {
         }
         return out.recorded(from: [a]) { g in
             let (da, acc) = a.gradDestination(), pg = g.data
-            Kernels.parallelFor(a.count, minChunk: elementwiseGrain) { r in
-                let lo = r.lowerBound
-                Kernels.multiplyVector(pg + lo, ps + lo, da + lo, r.count, accumulate: acc)
-            }
+            emitGrad(da, accumulate: acc, a.count) { pg[$0] * ps[$0] }
             withExtendedLifetime(slope) {}
         }
     }

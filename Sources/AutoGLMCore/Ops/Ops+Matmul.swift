@@ -132,13 +132,8 @@ extension Ops {
         let out = Tensor(uninitialized: outShape)   // the GEMM writes every element (zeros when in is 0)
         let ldx = max(inF, 1), ldy = max(outF, 1)
         if out.count > 0 {
-            if let residual {
-                Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
-                              b: weight.data, ldb: ldx, adding: residual.data, c: out.data, ldc: ldy)
-            } else {
-                Kernels.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
-                              b: weight.data, ldb: ldx, beta: 0, c: out.data, ldc: ldy)
-            }
+            Kernels.gemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
+                         b: weight.data, ldb: ldx, start: residual.map { .copy($0.data) } ?? .zero, c: out.data, ldc: ldy)
         }
         return out.recorded(from: [x, weight] + (residual.map { [$0] } ?? [])) { g in
             guard g.count > 0 else { return }

@@ -26,10 +26,6 @@ void ck_gelu(const float *x, float *y, size_t n);
  *  must not alias either. */
 void ck_gelu_with_slope(const float *x, float *y, float *slope, size_t n);
 
-/** out[i] (+)= a[i]·b[i] for i < n: added to out when `accumulate` is nonzero, stored otherwise.
- *  `out` may equal `a` or `b`. */
-void ck_mul(const float *a, const float *b, float *out, size_t n, int accumulate);
-
 /** A task of a parallel region: `task` is in [0, tasks). */
 typedef void (*ck_task_fn)(void *ctx, int64_t task);
 
