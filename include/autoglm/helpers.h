@@ -249,11 +249,6 @@ static inline const char *aglm_dtype_name(aglm_dtype dtype, char *buf, size_t ca
     return buf;
 }
 
-/** Checks that `v` is a dense view of 32-bit elements of type `code` (AGLM_DTYPE_FLOAT or
- *  AGLM_DTYPE_INT) with `ndim` dimensions (-1: any). On failure sets an error naming the view
- *  `what` (e.g. "logits") and returns AGLM_ERR_INVALID_ARGUMENT (wrong type or rank) or
- *  AGLM_ERR_UNSUPPORTED (strided view); otherwise returns AGLM_OK. Same threading rule as
- *  set_error. */
 /** Internal: the presence, element type and rank checks shared by aglm_check_view and
  *  aglm_check_row_view. */
 static inline aglm_status aglm_check_view_type(const aglm_host_api *host, aglm_ctx *ctx,
@@ -272,6 +267,11 @@ static inline aglm_status aglm_check_view_type(const aglm_host_api *host, aglm_c
     return AGLM_OK;
 }
 
+/** Checks that `v` is a dense view of 32-bit elements of type `code` (AGLM_DTYPE_FLOAT or
+ *  AGLM_DTYPE_INT) with `ndim` dimensions (-1: any). On failure sets an error naming the view
+ *  `what` (e.g. "logits") and returns AGLM_ERR_INVALID_ARGUMENT (wrong type or rank) or
+ *  AGLM_ERR_UNSUPPORTED (strided view); otherwise returns AGLM_OK. Same threading rule as
+ *  set_error. */
 static inline aglm_status aglm_check_view(const aglm_host_api *host, aglm_ctx *ctx,
                                           const aglm_view *v, const char *what,
                                           aglm_dtype_code code, int32_t ndim) {

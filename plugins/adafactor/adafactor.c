@@ -208,9 +208,7 @@ static aglm_status adafactor_create(aglm_ctx *ctx, const aglm_params *params, co
     if ((st = aglm_optim_positive(host, ctx, "eps1", a.eps1)) != AGLM_OK ||
         (st = aglm_optim_positive(host, ctx, "clip_threshold", a.clip_threshold)) != AGLM_OK)
         return st;
-    if (!(a.eps2 >= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "eps2 must be >= 0, got %g",
-                           a.eps2);
+    if ((st = aglm_optim_nonnegative(host, ctx, "eps2", a.eps2)) != AGLM_OK) return st;
     if (!(a.decay_rate >= -1.0 && a.decay_rate <= 0.0))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "decay_rate must be in [-1, 0], got %g", a.decay_rate);

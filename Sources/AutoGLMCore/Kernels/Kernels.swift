@@ -62,7 +62,7 @@ public enum Kernels {
 
     /// What a GEMM adds its product to.
     @usableFromInline enum GEMMStart {
-        /// beta * C (C is read unless beta is 1).
+        /// beta * C (C is read; `sgemm` turns beta 0 into `.zero`).
         case scaled(Float)
         /// Zero (C is not read).
         case zero
