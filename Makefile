@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test readme clean
 
 deps:
 	./scripts/install-deps.sh
@@ -18,6 +18,10 @@ demo: build
 
 test: build
 	$(SWIFT) test -c $(CONFIG)
+
+# Regenerates README.md's config reference from the key table (a test checks it is current).
+readme: build
+	./scripts/update-readme.sh .build/$(CONFIG)/autoglm
 
 clean:
 	rm -rf .build runs

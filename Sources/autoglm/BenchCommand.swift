@@ -43,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         guard let p = ThroughputBenchmark.presets[preset] else {
             throw ValidationError("unknown preset '\(preset)'; use small or medium")
         }
-        print(try ThroughputBenchmark.run(preset: p, registry: plugins.registry(), attention: attention,
+        print(try ThroughputBenchmark.run(preset: p, pluginDirectories: plugins.directories, attention: attention,
                                           threads: threads, steps: steps).json)
     }
 }

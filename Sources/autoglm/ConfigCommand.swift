@@ -5,7 +5,8 @@ import Foundation
 /// `autoglm config`: inspect the resolved configuration.
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Inspect the resolved configuration.", subcommands: [ShowConfig.self])
+        commandName: "config", abstract: "Inspect the resolved configuration and the key reference.",
+        subcommands: [ShowConfig.self, ConfigReferenceCommand.self])
 }
 
 /// `autoglm config show`.
@@ -21,7 +22,29 @@ struct ShowConfig: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (_, resolved) = try config.resolve(plugins: plugins)
+        let (resolved, _) = try config.sessionOptions(plugins: plugins).resolve()
         if json { print(resolved.jsonObject) } else { resolved.render().forEach { print($0) } }
+    }
+}
+
+/// `autoglm config reference`: the key table as documentation.
+struct ConfigReferenceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reference",
+        abstract: "Print every config key with its default, accepted values and meaning (the README's reference).")
+
+    /// What to print.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case markdown, yaml
+    }
+
+    @Option(help: "markdown (the README table) or yaml (the starter config of `autoglm init`).")
+    var format: Format = .markdown
+
+    func run() throws {
+        switch format {
+        case .markdown: print(ConfigReference.markdown())
+        case .yaml: print(ConfigReference.starterYAML(), terminator: "")
+        }
     }
 }

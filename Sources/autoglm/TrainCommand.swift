@@ -15,25 +15,21 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let (registry, resolved) = try config.resolve(plugins: plugins)
-        for failure in registry.failures { printError("warning: plugin not loaded: \(failure)") }
-        let options = TrainingOptions(resolved)
-        let text = try Corpus.load(path: resolved.config.data.path)
-        let tokenizer = CharTokenizer(text: text)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(text), valFraction: resolved.config.data.valFraction,
-                                       blockSize: options.model.blockSize)
         let progress = ProgressPrinter(quiet: quiet)
-        let trainer = try Trainer(options: options, registry: registry, dataset: dataset, tokenizer: tokenizer,
-                                  progress: progress.report)
+        var options = config.sessionOptions(plugins: plugins)
+        options.progress = { progress.report($0); return .proceed }
+        let session = try Session(options)
+        for failure in session.registry.failures { printError("warning: plugin not loaded: \(failure)") }
+        let c = session.config
         if !quiet {
-            printError("training \(trainer.model.parameterCount) parameters on \(dataset.train.count) tokens "
-                       + "(vocab \(tokenizer.count)) with \(options.attention.name) + \(options.optimizer.name) → \(options.runDir)")
+            printError("training \(session.model.parameterCount) parameters on \(session.dataset.train.count) tokens "
+                       + "(vocab \(session.tokenizer.count)) with \(c.attention.name) + \(c.optimizer.name) → \(c.run.dir)")
         }
-        let result = try trainer.run()
+        let result = try session.train()
         progress.finish()
         let metrics = result.metrics.map { "\($0.name) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")
         print("done: \(result.steps) steps in \(String(format: "%.1f", result.seconds)) s (training \(String(format: "%.1f", result.trainSeconds)) s), train loss \(String(format: "%.4f", result.finalLoss)), \(metrics)")
-        print("run directory: \(options.runDir)")
+        print("run directory: \(c.run.dir)")
     }
 }
 
@@ -45,11 +41,12 @@ final class ProgressPrinter {
 
     init(quiet: Bool) { self.quiet = quiet }
 
-    /// Prints one progress update.
+    /// Prints one progress update (steps only as often as they are logged).
     func report(_ p: TrainingProgress) {
         guard !quiet else { return }
         switch p.kind {
         case .step:
+            guard p.logged else { return }
             let line = String(format: "step %5d/%d | loss %.4f | lr %.2e | %8.0f tok/s | ETA %@",
                               p.step, p.maxSteps, p.loss, p.lr, p.tokensPerSecond, Self.duration(p.eta))
             if terminal { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)); pendingLine = true } else { printError(line) }

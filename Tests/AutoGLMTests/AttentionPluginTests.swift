@@ -392,14 +392,15 @@ final class AttentionPluginTests: XCTestCase {
         XCTAssertEqual(resolved.config.attention.parameters, ["max_bias": .number(8), "scale": .number(0)])
         XCTAssertFalse(resolved.config.model.positionEmbedding)
 
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 16)
         var losses: [Double] = []
-        let trainer = try Trainer(options: TrainingOptions(resolved), registry: Self.registry, dataset: dataset,
-                                  tokenizer: tokenizer) { p in if p.kind == .step { losses.append(p.loss) } }
-        XCTAssertNil(trainer.model.positionEmbedding)
-        XCTAssertFalse(trainer.model.parameters.contains { $0.name == "position_embedding.weight" })
-        let result = try trainer.run()
+        var options = SessionOptions()
+        options.configFile = config.path
+        let session = try Session(options)
+        session.progress = { p in if p.kind == .step { losses.append(p.loss) }; return .proceed }
+        XCTAssertEqual(session.config, resolved.config)
+        XCTAssertNil(session.model.positionEmbedding)
+        XCTAssertFalse(session.model.parameters.contains { $0.name == "position_embedding.weight" })
+        let result = try session.train()
         XCTAssertEqual(result.steps, 80)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertLessThan(losses.last!, losses.first! - 1.0, "loss should fall: \(losses)")
@@ -505,19 +506,17 @@ final class AttentionPluginTests: XCTestCase {
     }
 
     func testGQATrainsThroughTheTrainer() throws {
-        var options = TrainingTests.options(runDir: try PluginBuilder.temporaryDirectory("gqa-run").path, steps: 40)
-        options.model = GPTConfig(nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 16, vocabSize: 0)
-        options.attention = ComponentSelection(kind: .attention, name: "gqa", parameters: parameters("gqa", ["kv_heads": .number(2)]))
-        options.evalInterval = 40
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 16)
+        var config = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("gqa-run").path, steps: 40)
+        config.model.nHead = 4
+        config.attention = ComponentSelection(kind: .attention, name: "gqa", parameters: parameters("gqa", ["kv_heads": .number(2)]))
+        config.train.evalInterval = 40
         var losses: [Double] = []
-        let trainer = try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+        let session = try TrainingTests.session(config, registry: Self.registry) { p in
             if p.kind == .step { losses.append(p.loss) }
         }
-        let qkv = try XCTUnwrap(trainer.model.parameters.first { $0.name == "blocks.0.attn.qkv.weight" })
+        let qkv = try XCTUnwrap(session.parameter(named: "blocks.0.attn.qkv.weight"))
         XCTAssertEqual(qkv.shape, [(4 + 2 * 2) * 8, 32])
-        let result = try trainer.run()
+        let result = try session.train()
         XCTAssertEqual(result.steps, 40)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertLessThan(losses.last!, losses.first! - 0.5, "loss should fall: \(losses)")
@@ -532,18 +531,16 @@ final class AttentionPluginTests: XCTestCase {
             ("linear", [:]), ("alibi", [:]), ("gqa", [:]),
         ]
         for (name, overrides) in variants {
-            var options = TrainingTests.options(runDir: try PluginBuilder.temporaryDirectory("\(name)-run").path, steps: 30)
-            options.attention = ComponentSelection(kind: .attention, name: name, parameters: parameters(name, overrides))
-            options.evaluators = []
-            options.evalInterval = 30
-            options.evalBatches = 1
-            let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-            let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 16)
+            var config = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("\(name)-run").path, steps: 30)
+            config.attention = ComponentSelection(kind: .attention, name: name, parameters: parameters(name, overrides))
+            config.evaluators = []
+            config.train.evalInterval = 30
+            config.train.evalBatches = 1
             var losses: [Double] = []
-            let trainer = try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+            let session = try TrainingTests.session(config, registry: Self.registry) { p in
                 if p.kind == .step { losses.append(p.loss) }
             }
-            _ = try trainer.run()
+            _ = try session.train()
             XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(name): \(losses)")
             XCTAssertLessThan(losses.last!, losses.first! - 0.5, "\(name): loss should fall: \(losses)")
         }

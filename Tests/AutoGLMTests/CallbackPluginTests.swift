@@ -22,36 +22,33 @@ final class CallbackPluginTests: XCTestCase {
         func valLoss() -> [Double] { evaluations.map { $0.metrics["val/loss"]! } }
     }
 
-    private final class Box { var trainer: Trainer? }
+    private final class Box { var session: Session? }
 
-    private func options(steps: Int, evalInterval: Int, callbacks: [(String, [String: ParameterValue])]) throws -> TrainingOptions {
-        var o = TrainingTests.options(runDir: try PluginBuilder.temporaryDirectory("cb").path, steps: steps)
-        o.evalInterval = evalInterval
-        o.evalBatches = 2
-        o.logInterval = 1
-        o.callbacks = callbacks.map { ComponentSelection(kind: .callback, name: $0.0, parameters: $0.1) }
-        return o
+    private func options(steps: Int, evalInterval: Int, callbacks: [(String, [String: ParameterValue])]) throws -> RunConfig {
+        var c = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("cb").path, steps: steps)
+        c.train.evalInterval = evalInterval
+        c.train.evalBatches = 2
+        c.train.logInterval = 1
+        c.callbacks = callbacks.map { ComponentSelection(kind: .callback, name: $0.0, parameters: $0.1) }
+        return c
     }
 
-    /// Trains with `options`; `atEvaluation` runs while the evaluated weights are in the model.
-    private func train(_ options: TrainingOptions, atEvaluation: ((Trainer, Int) -> Void)? = nil) throws -> Run {
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1,
-                                       blockSize: options.model.blockSize)
+    /// Trains with `config`; `atEvaluation` runs while the evaluated weights are in the model.
+    private func train(_ config: RunConfig, atEvaluation: ((Session, Int) -> Void)? = nil) throws -> Run {
         var evaluations: [(step: Int, metrics: [String: Double])] = []
         var lrs: [Int: Double] = [:]
         let box = Box()
-        let trainer = try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+        let session = try TrainingTests.session(config, registry: Self.registry) { p in
             switch p.kind {
             case .step: lrs[p.step] = p.lr
             case .evaluation:
                 evaluations.append((p.step, Dictionary(uniqueKeysWithValues: p.metrics.map { ($0.name, $0.value) })))
-                if let trainer = box.trainer { atEvaluation?(trainer, p.step) }
+                if let session = box.session { atEvaluation?(session, p.step) }
             }
         }
-        box.trainer = trainer
-        let result = try trainer.run()
-        return Run(result: result, evaluations: evaluations, lrs: lrs, dir: URL(fileURLWithPath: options.runDir))
+        box.session = session
+        let result = try session.train()
+        return Run(result: result, evaluations: evaluations, lrs: lrs, dir: URL(fileURLWithPath: config.run.dir))
     }
 
     /// The JSON records of a run's log.jsonl of the given kind ("step", "eval").
@@ -77,7 +74,7 @@ final class CallbackPluginTests: XCTestCase {
                           control: TrainerControl = TrainerControl()) throws -> TrainerControl {
         var state = TrainerSnapshot()
         state.step = step
-        state.metrics = metrics.map { (name: $0.0, value: $0.1) }
+        state.metrics = metrics.map { Metric(name: $0.0, value: $0.1) }
         var control = control
         try c.onEvent(.evaluate, state: state, control: &control)
         return control
@@ -190,10 +187,9 @@ final class CallbackPluginTests: XCTestCase {
 
     /// Checks every step's lr against schedule(step) × the scale set by the last evaluation
     /// before that step.
-    private func assertLearningRates(_ run: Run, _ options: TrainingOptions, scales: [Double],
+    private func assertLearningRates(_ run: Run, _ config: RunConfig, scales: [Double],
                                      file: StaticString = #filePath, line: UInt = #line) {
-        let schedule = LearningRateSchedule(peak: options.lr, minLR: options.minLR, warmup: options.warmupSteps,
-                                            total: options.steps, shape: options.schedule)
+        let schedule = LearningRateSchedule(config)
         XCTAssertEqual(run.lrs.count, run.result.steps, file: file, line: line)
         for step in 1...run.result.steps {
             let before = run.evaluations.enumerated().filter { $0.element.step < step }.map(\.offset).last
@@ -259,11 +255,11 @@ final class CallbackPluginTests: XCTestCase {
 
     func testTerminateOnNaNStopsAtTheFirstNonFiniteStep() throws {
         // A learning rate of 1e30 makes the weights overflow within a few steps.
-        func diverging(_ callbacks: [(String, [String: ParameterValue])]) throws -> TrainingOptions {
+        func diverging(_ callbacks: [(String, [String: ParameterValue])]) throws -> RunConfig {
             var o = try options(steps: 12, evalInterval: 0, callbacks: callbacks)
             o.lr = 1e30
-            o.minLR = 1e30
-            o.warmupSteps = 0
+            o.train.minLR = 1e30
+            o.train.warmupSteps = 0
             o.evaluators = []
             return o
         }
@@ -304,8 +300,8 @@ final class CallbackPluginTests: XCTestCase {
             ("checkpoint_every", params), ("jsonl_log", ["file": .string("events.jsonl"), "every": .number(1000)]),
         ])
         var snapshots: [Int: [String: [Float]]] = [:]
-        let run = try train(o) { trainer, step in
-            snapshots[step] = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name ?? "", $0.values) })
+        let run = try train(o) { session, step in
+            snapshots[step] = Dictionary(uniqueKeysWithValues: session.model.parameters.map { ($0.name ?? "", $0.values) })
         }
         // The best evaluation: strictly higher than every earlier one.
         var best = -Double.infinity, bestStep = -1, improvements: [Int] = []
@@ -378,7 +374,7 @@ final class CallbackPluginTests: XCTestCase {
             XCTAssertEqual(Double(row[1])!, number(record, "loss"), accuracy: 1e-12 * abs(number(record, "loss")))
             XCTAssertEqual(Double(row[2])!, number(record, "lr"), accuracy: 1e-12 * number(record, "lr"))
             XCTAssertEqual(Double(row[3])!, number(record, "grad_norm"), accuracy: 1e-12 * number(record, "grad_norm"))
-            XCTAssertEqual(Int(row[4])!, step * o.batchSize * o.model.blockSize)
+            XCTAssertEqual(Int(row[4])!, step * o.train.batchSize * o.model.blockSize)
             let elapsed = Double(row[5])!
             XCTAssertGreaterThanOrEqual(elapsed, lastElapsed)
             lastElapsed = elapsed
@@ -394,7 +390,7 @@ final class CallbackPluginTests: XCTestCase {
         // A resumed run appends under the same header; a metric the first evaluation did not
         // report (val/macro_f1) gets no column, a missing one (val/accuracy) an empty cell.
         var again = try options(steps: 5, evalInterval: 5, callbacks: [("csv_log", csv)])
-        again.runDir = run.dir.path
+        again.run.dir = run.dir.path
         again.evaluators = [ComponentSelection(kind: .evaluator, name: "perplexity"), ComponentSelection(kind: .evaluator, name: "macro_f1")]
         let second = try train(again)
         let all = try String(contentsOf: run.dir.appendingPathComponent("curve.csv"), encoding: .utf8).split(separator: "\n")
@@ -451,7 +447,7 @@ final class CallbackPluginTests: XCTestCase {
         let down: [String: ParameterValue] = ["high_water_mb": .number(rssMiB * 200), "low_water_mb": .number(rssMiB * 100),
                                               "max_steps": .number(8)]
         var o = try options(steps: 6, evalInterval: 0, callbacks: [("dynamic_accumulation", down)])
-        o.accumulationSteps = 8
+        o.train.accumulationSteps = 8
         let downRun = try train(o)
         XCTAssertEqual(try accumulation(downRun.dir), [8, 4, 2, 1, 1, 1])
 

@@ -6,11 +6,24 @@ final class ConfigLayeringTests: ConfigTestCase {
     func testDefaultsResolveToTheRecipe() throws {
         let resolved = try resolve()
         let c = resolved.config
-        XCTAssertEqual(c.data, DataConfig(path: "/usr/share/games/fortunes", valFraction: 0.1))
-        XCTAssertEqual(c.model, ModelConfig(nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, positionEmbedding: true))
-        XCTAssertEqual(c.train, TrainConfig(steps: 2000, batchSize: 12, accumulationSteps: 1, warmupSteps: 100,
-                                            minLR: 1e-4, lrSchedule: .cosine, gradClip: 1.0, evalInterval: 250,
-                                            evalBatches: 200, logInterval: 10, seed: 1337, threads: 2))
+        XCTAssertEqual(c.values, [
+            "data.path": .string("/usr/share/games/fortunes"), "data.val_fraction": .number(0.1),
+            "model.n_layer": .number(4), "model.n_head": .number(4), "model.n_embd": .number(128),
+            "model.block_size": .number(64), "model.position_embedding": .number(1),
+            "train.steps": .number(2000), "train.batch_size": .number(12), "train.accumulation_steps": .number(1),
+            "train.warmup_steps": .number(100), "train.min_lr": .number(1e-4), "train.lr_schedule": .string("cosine"),
+            "train.grad_clip": .number(1), "train.eval_interval": .number(250), "train.eval_batches": .number(200),
+            "train.log_interval": .number(10), "train.seed": .number(1337), "train.threads": .number(2),
+            "run.dir": .string("runs/latest"), "attention.name": .string("flash"), "optimizer.name": .string("adamw"),
+            "optimizer.lr": .number(1e-3), "evaluators": .strings(["perplexity"]), "callbacks": .strings([]),
+            "plugins.paths": .strings([]),
+        ])
+        // Read by key, typed.
+        XCTAssertEqual(c.data.path, "/usr/share/games/fortunes")
+        XCTAssertEqual(c.model.positionEmbedding, true)
+        XCTAssertEqual(c.train.steps, 2000)
+        XCTAssertEqual(c.train.lrSchedule, .cosine)
+        XCTAssertEqual(c.train.minLR, 1e-4)
         XCTAssertEqual(c.run.dir, "runs/latest")
         XCTAssertEqual(c.attention, ComponentSelection(kind: .attention, name: "flash", parameters: ["block": .number(32)]))
         XCTAssertEqual(c.optimizer, ComponentSelection(kind: .optimizer, name: "adamw", parameters: [
@@ -18,8 +31,8 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(c.lr, 1e-3)
         XCTAssertEqual(c.evaluators, [ComponentSelection(kind: .evaluator, name: "perplexity", parameters: [:])])
         XCTAssertEqual(c.callbacks, [])
-        XCTAssertEqual(c.pluginPaths, [])
-        XCTAssertTrue(resolved.entries.allSatisfy { $0.source == .default })
+        XCTAssertEqual(c.plugins.paths, [])
+        XCTAssertTrue(resolved.entries.allSatisfy { $0.source.description == "default" })
         XCTAssertEqual(resolved.entries.map(\.key), [
             "data.path", "data.val_fraction", "model.n_layer", "model.n_head", "model.n_embd", "model.block_size",
             "model.position_embedding", "train.steps", "train.batch_size", "train.accumulation_steps",
@@ -28,7 +41,7 @@ final class ConfigLayeringTests: ConfigTestCase {
             "attention.name", "attention.block", "optimizer.name", "optimizer.lr", "optimizer.betas",
             "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "plugins.paths",
         ])
-        let schedule = c.learningRateSchedule
+        let schedule = LearningRateSchedule(c)
         XCTAssertEqual(schedule, LearningRateSchedule(peak: 1e-3, minLR: 1e-4, warmup: 100, total: 2000, shape: .cosine))
     }
 
@@ -75,10 +88,11 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(c.evaluators[1].parameters, ["top_k": .number(5)])
         XCTAssertEqual(c.callbacks, [ComponentSelection(kind: .callback, name: "early_stopping",
                                                         parameters: ["patience": .number(7), "metric": .string("val_loss")])])
-        XCTAssertEqual(c.pluginPaths, ["/opt/plugins", "./more"])
+        XCTAssertEqual(c.plugins.paths, ["/opt/plugins", "./more"])
         XCTAssertEqual(resolved.entry(forKey: "train.steps")?.source, .file(path))
         XCTAssertEqual(resolved.entry(forKey: "train.batch_size")?.source, .default)
-        XCTAssertEqual(resolved.entry(forKey: "params.early_stopping.metric")?.source, .default)
+        XCTAssertEqual(resolved.entry(forKey: "params.early_stopping.metric")?.source,
+                       .componentDefault(kind: .callback, name: "early_stopping"))
         XCTAssertEqual(resolved.entry(forKey: "params.early_stopping.patience")?.source, .file(path))
     }
 
@@ -100,7 +114,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(resolved.config.train.steps, 900, "the last --set of a key wins")
         XCTAssertEqual(resolved.config.train.seed, 1)
         XCTAssertEqual(resolved.config.model.nHead, 8)
-        XCTAssertEqual(resolved.entry(forKey: "train.steps")?.source, .commandLine)
+        XCTAssertEqual(resolved.entry(forKey: "train.steps")?.source, .commandLine("train.steps=900"))
         XCTAssertEqual(resolved.entry(forKey: "train.seed")?.source, .environment("AUTOGLM_TRAIN_SEED"))
     }
 
@@ -135,7 +149,7 @@ final class ConfigLayeringTests: ConfigTestCase {
                                                  "AUTOGLM_PLUGINS_PATHS": "/a,/b"])
         XCTAssertEqual(resolved.config.optimizer.parameters["betas"], .list([0.85, 0.95]))
         XCTAssertEqual(resolved.config.evaluators.map(\.name), ["perplexity", "accuracy"])
-        XCTAssertEqual(resolved.config.pluginPaths, ["/a", "/b"])
+        XCTAssertEqual(resolved.config.plugins.paths, ["/a", "/b"])
         XCTAssertEqual(resolved.entry(forKey: "evaluators")?.value, "[perplexity, accuracy]")
         XCTAssertEqual(resolved.entry(forKey: "evaluators")?.source, .environment("AUTOGLM_EVALUATORS"))
 
@@ -144,7 +158,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(resolved.config.optimizer.parameters["betas"], .list([0.9, 0.95]))
         XCTAssertEqual(resolved.config.evaluators.map(\.name), ["perplexity"])
         XCTAssertEqual(resolved.config.callbacks, [])
-        XCTAssertEqual(resolved.entry(forKey: "optimizer.betas")?.source, .commandLine)
+        XCTAssertEqual(resolved.entry(forKey: "optimizer.betas")?.source, .commandLine("optimizer.betas=0.9,0.95"))
         XCTAssertEqual(resolved.entry(forKey: "callbacks")?.value, "[]")
 
         resolved = try resolve(set: ["optimizer.betas=[0.7, 0.8]", "evaluators=[]"])
@@ -158,8 +172,8 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(resolved.config.callbacks[0].parameters, ["patience": .number(3), "metric": .string("val_loss")])
         XCTAssertEqual(resolved.config.callbacks[1].parameters, ["path": .string("log.jsonl")])
         XCTAssertEqual(resolved.entry(forKey: "optimizer.nesterov")?.value, "false")
-        XCTAssertEqual(resolved.entry(forKey: "optimizer.nesterov")?.source, .default)
-        XCTAssertEqual(resolved.entry(forKey: "optimizer.momentum")?.source, .commandLine)
+        XCTAssertEqual(resolved.entry(forKey: "optimizer.nesterov")?.source, .componentDefault(kind: .optimizer, name: "sgd"))
+        XCTAssertEqual(resolved.entry(forKey: "optimizer.momentum")?.source, .commandLine("optimizer.momentum=0.9"))
         XCTAssertNil(resolved.entry(forKey: "optimizer.betas"), "adamw's keys are gone with sgd")
         XCTAssertEqual(resolved.entries.filter { $0.key.hasPrefix("params.") }.map(\.key),
                        ["params.early_stopping.patience", "params.early_stopping.metric", "params.jsonl_log.path"])
@@ -174,7 +188,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(layers.pluginPaths, ["/e1", "/e2"])
         layers = try ConfigLoader.load(file: path, environment: [:], overrides: ["plugins.paths=/s"])
         XCTAssertEqual(layers.pluginPaths, ["/s"])
-        XCTAssertEqual(layers.pluginPathsSource, .commandLine)
+        XCTAssertEqual(layers.pluginPathsSource, .commandLine("plugins.paths=/s"))
         layers = try ConfigLoader.load(file: nil, environment: [:], overrides: [])
         XCTAssertEqual(layers.pluginPaths, [])
         XCTAssertEqual(layers.pluginPathsSource, .default)

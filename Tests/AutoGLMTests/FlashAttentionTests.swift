@@ -257,18 +257,15 @@ final class FlashAttentionTests: XCTestCase {
     // MARK: - End to end
 
     private func stepLosses(attention: ComponentSelection, steps: Int) throws -> [Double] {
-        var options = TrainingTests.options(runDir: try PluginBuilder.temporaryDirectory("flash-run").path, steps: steps)
-        options.attention = attention
-        options.logInterval = 1
-        options.evaluators = []
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1,
-                                       blockSize: options.model.blockSize)
+        var config = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("flash-run").path, steps: steps)
+        config.attention = attention
+        config.train.logInterval = 1
+        config.evaluators = []
         var losses: [Double] = []
-        let trainer = try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+        let session = try TrainingTests.session(config, registry: Self.registry) { p in
             if p.kind == .step { losses.append(p.loss) }
         }
-        let result = try trainer.run()
+        let result = try session.train()
         XCTAssertEqual(result.steps, steps)
         return losses
     }
@@ -310,15 +307,12 @@ final class FlashAttentionTests: XCTestCase {
         XCTAssertEqual(resolved.config.attention.parameters,
                        ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto")])
 
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 24)
         var losses: [Double] = []
-        let trainer = try Trainer(options: TrainingOptions(resolved), registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
-            if p.kind == .step { losses.append(p.loss) }
-        }
-        let qkv = try XCTUnwrap(trainer.model.parameters.first { $0.name == "blocks.0.attn.qkv.weight" })
+        let session = try Session(config: resolved.config, registry: Self.registry, data: .text(TrainingTests.corpus))
+        session.progress = { p in if p.kind == .step { losses.append(p.loss) }; return .proceed }
+        let qkv = try XCTUnwrap(session.parameter(named: "blocks.0.attn.qkv.weight"))
         XCTAssertEqual(qkv.shape, [(4 + 2 * 1) * 8, 32], "q for 4 heads, k and v for one kv head")
-        _ = try trainer.run()
+        _ = try session.train()
         XCTAssertEqual(losses.count, 30)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, losses.prefix(5).reduce(0, +) / 5 - 0.3, "loss should fall: \(losses)")

@@ -610,21 +610,19 @@ final class OptimizerPluginTests: XCTestCase {
             ("adafactor", params("adafactor"), 1e-2),
             ("muon", params("muon", ["adamw_lr_ratio": .number(0.15)]), 0.02),
         ]
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 16)
         for (name, parameters, lr) in runs {
-            var o = TrainingTests.options(runDir: try PluginBuilder.temporaryDirectory("optim-\(name)").path, steps: 40)
+            var o = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("optim-\(name)").path, steps: 40)
             o.optimizer = ComponentSelection(kind: .optimizer, name: name, parameters: parameters)
             o.lr = lr
-            o.minLR = lr / 10
-            o.logInterval = 1
-            o.evalInterval = 0
+            o.train.minLR = lr / 10
+            o.train.logInterval = 1
+            o.train.evalInterval = 0
             o.evaluators = []
             var losses: [Double] = []
-            let trainer = try Trainer(options: o, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
+            let session = try TrainingTests.session(o, registry: Self.registry) { p in
                 if p.kind == .step { losses.append(p.loss) }
             }
-            let result = try trainer.run()
+            let result = try session.train()
             XCTAssertEqual(result.steps, 40, name)
             XCTAssertEqual(losses.count, 40, name)
             let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5

@@ -5,7 +5,7 @@ import XCTest
 
 /// End to end: the trainer with the bundled plugins learns, logs, saves and samples.
 final class TrainingTests: XCTestCase {
-    private static let registry = PluginBuilder.bundledRegistry()
+    static let registry = PluginBuilder.bundledRegistry()
 
     /// A small corpus with learnable structure.
     static let corpus: String = {
@@ -14,64 +14,70 @@ final class TrainingTests: XCTestCase {
         return (0..<600).map { _ in words[rng.below(words.count)] }.joined()
     }()
 
-    static func options(runDir: String, steps: Int = 80) -> TrainingOptions {
-        var o = TrainingOptions(
-            model: GPTConfig(nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: 0),
-            attention: ComponentSelection(kind: .attention, name: "causal_dense"),
-            optimizer: ComponentSelection(kind: .optimizer, name: "adamw", parameters: ["betas": .list([0.9, 0.99]), "eps": .number(1e-8),
-                                                                 "weight_decay": .number(0.1), "amsgrad": .number(0)]),
-            lr: 3e-3, steps: steps, batchSize: 8, warmupSteps: 5, minLR: 3e-4, gradClip: 1.0,
-            evalInterval: 40, evalBatches: 4, logInterval: 10, seed: 5, threads: 2, runDir: runDir)
-        o.evaluators = [ComponentSelection(kind: .evaluator, name: "perplexity")]
-        return o
+    /// The small run the trainer tests share: 2 blocks of width 32, causal_dense, AdamW.
+    static func config(runDir: String, steps: Int = 80) -> RunConfig {
+        var c = RunConfig()
+        c.model.nLayer = 2; c.model.nHead = 2; c.model.nEmbd = 32; c.model.blockSize = 16
+        c.attention = ComponentSelection(kind: .attention, name: "causal_dense")
+        c.optimizer = ComponentSelection(kind: .optimizer, name: "adamw", parameters: [
+            "betas": .list([0.9, 0.99]), "eps": .number(1e-8), "weight_decay": .number(0.1), "amsgrad": .number(0)])
+        c.lr = 3e-3
+        c.train.steps = steps; c.train.batchSize = 8; c.train.warmupSteps = 5; c.train.minLR = 3e-4
+        c.train.gradClip = 1.0; c.train.evalInterval = 40; c.train.evalBatches = 4; c.train.logInterval = 10
+        c.train.seed = 5; c.train.threads = 2
+        c.run.dir = runDir
+        c.evaluators = [ComponentSelection(kind: .evaluator, name: "perplexity")]
+        return c
     }
 
-    private func trainer(_ options: TrainingOptions) throws -> Trainer {
-        let tokenizer = CharTokenizer(text: Self.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(Self.corpus), valFraction: 0.1, blockSize: options.model.blockSize)
-        return try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer)
+    /// A session of `config` on the test corpus, with `registry` (the bundled plugins by default).
+    static func session(_ config: RunConfig, registry: PluginRegistry = TrainingTests.registry,
+                        progress: ((TrainingProgress) -> Void)? = nil) throws -> Session {
+        let session = try Session(config: config, registry: registry, data: .text(corpus))
+        if let progress { session.progress = { progress($0); return .proceed } }
+        return session
     }
 
     func testLossFallsAndTheRunCanBeSampled() throws {
         let dir = try PluginBuilder.temporaryDirectory("run")
-        var options = Self.options(runDir: dir.path)
-        options.callbacks = [ComponentSelection(kind: .callback, name: "jsonl_log", parameters: ["file": .string("events.jsonl"), "every": .number(10)])]
-        options.resolvedConfigJSON = #"{"kind":"config"}"#
+        var config = Self.config(runDir: dir.path)
+        config.callbacks = [ComponentSelection(kind: .callback, name: "jsonl_log", parameters: ["file": .string("events.jsonl"), "every": .number(10)])]
         var losses: [Double] = []
-        let tokenizer = CharTokenizer(text: Self.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(Self.corpus), valFraction: 0.1, blockSize: 16)
-        let trainer = try Trainer(options: options, registry: Self.registry, dataset: dataset, tokenizer: tokenizer) { p in
-            if p.kind == .step { losses.append(p.loss) }
+        let session = try Self.session(config) { p in
+            if p.kind == .step, p.logged { losses.append(p.loss) }
         }
-        let result = try trainer.run()
+        let result = try session.train()
         XCTAssertEqual(result.steps, 80)
         XCTAssertLessThan(losses.last!, losses.first! - 1.0, "loss should fall: \(losses)")
         let valLoss = try XCTUnwrap(result.metric("val/loss"))
         let ppl = try XCTUnwrap(result.metric("val/perplexity"))
-        XCTAssertLessThan(valLoss, log(Double(tokenizer.count)))
+        XCTAssertLessThan(valLoss, log(Double(session.tokenizer.count)))
         XCTAssertGreaterThan(ppl, 1)
 
         let log = try String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(log.first, #"{"kind":"config"}"#)
+        XCTAssertEqual(log.first.map(String.init), session.resolved.jsonObject, "the first record is the resolved config")
+        XCTAssertTrue(log.first?.contains(#""callbacks":["jsonl_log"]"#) ?? false)
         XCTAssertTrue(log.contains { $0.contains(#""kind":"eval""#) && $0.contains("val\\/perplexity") || $0.contains("val/perplexity") })
         let events = try String(contentsOf: dir.appendingPathComponent("events.jsonl"), encoding: .utf8).split(separator: "\n")
         for line in events { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line)) }
         XCTAssertEqual(events.filter { $0.contains("step_end") }.count, 8, "jsonl_log every 10 of 80 steps")
 
         let run = try TrainedRun(path: dir.path, registry: Self.registry)
-        for (a, b) in zip(run.model.parameters, trainer.model.parameters) { XCTAssertEqual(a.values, b.values, a.name ?? "") }
+        for (a, b) in zip(run.model.parameters, session.model.parameters) { XCTAssertEqual(a.values, b.values, a.name ?? "") }
         var rng = RandomGenerator(seed: 1)
         let text = run.tokenizer.decode(try Sampler.generate(model: run.model, prompt: try run.tokenizer.encode("the "),
                                                              count: 40, temperature: 0.8, topK: 0, rng: &rng))
         XCTAssertEqual(text.unicodeScalars.count, 40)
+        XCTAssertEqual(try session.sample(prompt: "the ", tokens: 40, temperature: 0.8, topK: 0, seed: 1), text,
+                       "the session samples what the saved run samples")
     }
 
     func testSameSeedSameLossesAndAccumulationKeepsTheEffectiveBatch() throws {
         func finalLoss(accumulation: Int) throws -> Double {
-            var o = Self.options(runDir: try PluginBuilder.temporaryDirectory("run").path, steps: 10)
-            o.accumulationSteps = accumulation
-            o.evaluators = []
-            return try trainer(o).run().finalLoss
+            var c = Self.config(runDir: try PluginBuilder.temporaryDirectory("run").path, steps: 10)
+            c.train.accumulationSteps = accumulation
+            c.evaluators = []
+            return try Self.session(c).train().finalLoss
         }
         let a = try finalLoss(accumulation: 1), b = try finalLoss(accumulation: 1)
         XCTAssertEqual(a, b, "same seed, same result")
@@ -84,9 +90,9 @@ final class TrainingTests: XCTestCase {
         let dir = try PluginBuilder.temporaryDirectory("run")
         let layers = try ConfigLoader.load(file: nil, environment: [:], overrides: ["train.eval_interval=0"])
         XCTAssertEqual(try layers.resolve(schemas: Self.registry).config.train.evalInterval, 0)
-        var options = Self.options(runDir: dir.path, steps: 12)
-        options.evalInterval = 0
-        let result = try trainer(options).run()
+        var config = Self.config(runDir: dir.path, steps: 12)
+        config.train.evalInterval = 0
+        let result = try Self.session(config).train()
         XCTAssertNotNil(result.metric("val/loss"))
         let log = try String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8)
         XCTAssertEqual(log.split(separator: "\n").filter { $0.contains(#""kind":"eval""#) }.count, 1)

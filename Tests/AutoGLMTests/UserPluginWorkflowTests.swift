@@ -39,9 +39,11 @@ final class UserPluginWorkflowTests: XCTestCase {
         XCTAssertEqual(resolved.config.evaluators.map(\.name), ["perplexity", "mean_logit"])
         XCTAssertEqual(resolved.config.evaluators[1].parameters["scale"], .number(2))
 
-        let tokenizer = CharTokenizer(text: TrainingTests.corpus)
-        let dataset = try TokenDataset(tokens: try tokenizer.encode(TrainingTests.corpus), valFraction: 0.1, blockSize: 8)
-        let result = try Trainer(options: TrainingOptions(resolved), registry: registry, dataset: dataset, tokenizer: tokenizer).run()
+        var options = SessionOptions()
+        options.configFile = config.path
+        let session = try Session(options)
+        XCTAssertEqual(session.config, resolved.config)
+        let result = try session.train()
         let meanLogit = try XCTUnwrap(result.metric("val/mean_logit"), "metrics: \(result.metrics)")
         XCTAssertTrue(meanLogit.isFinite)
 

@@ -31,36 +31,39 @@ public enum ThroughputBenchmark {
         public var tokensPerSecond: Double
     }
 
-    /// Runs `warmup` + `steps` training steps and reports the median step time.
-    public static func run(preset: Preset, registry: PluginRegistry, attention: String = "flash",
+    /// Runs `warmup` + `steps` steps of the real training step (a `Session` on random tokens,
+    /// AdamW as the peer configures it, no clipping since the peer does not clip) and reports the
+    /// median step time.
+    public static func run(preset: Preset, pluginDirectories: [String] = [], attention: String = "flash",
                            threads: Int = 2, warmup: Int = 5, steps: Int = 20) throws -> Result {
-        Kernels.setThreads(threads)
-        let cfg = preset.model
-        let model = try GPT(config: cfg, attention: ComponentSelection(kind: .attention, name: attention, parameters: registry.defaultParameters(kind: .attention, name: attention)),
-                            registry: registry, seed: 0)
-        var adamw = registry.defaultParameters(kind: .optimizer, name: "adamw")
-        adamw["betas"] = .list([0.9, 0.99]); adamw["weight_decay"] = .number(0.1)
-        let optimizer = try OptimizerInstance(registry: registry, name: "adamw", parameters: adamw, modelParameters: model.parameters)
-        var rng = RandomGenerator(seed: 0)
-        var times: [Double] = []
-        let n = preset.batch * cfg.blockSize
-        for i in 0..<(warmup + steps) {
-            let tokens = (0..<(preset.batch * (cfg.blockSize + 1))).map { _ in Int32(rng.below(cfg.vocabSize)) }
-            var x = [Int32](), y = [Int32]()
-            x.reserveCapacity(n); y.reserveCapacity(n)
-            for b in 0..<preset.batch {
-                let row = tokens[(b * (cfg.blockSize + 1))..<((b + 1) * (cfg.blockSize + 1))]
-                x += row.dropLast(); y += row.dropFirst()
-            }
-            let start = DispatchTime.now().uptimeNanoseconds
-            for p in model.parameters { p.grad = nil }
-            try model.loss(ids: x, targets: y, batch: preset.batch, seq: cfg.blockSize).loss.backward()
-            try Autograd.withNoGrad { try optimizer.step(lr: 1e-3, step: i + 1) }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if i >= warmup { times.append(seconds) }
+        guard steps >= 1, warmup >= 0 else {
+            throw ConfigError(origin: nil, message: "bench: --steps must be >= 1 and the warm-up >= 0, got \(steps) and \(warmup)")
         }
+        let cfg = preset.model
+        let runDir = FileManager.default.temporaryDirectory.appendingPathComponent("autoglm-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: runDir) }
+        var options = SessionOptions()
+        options.pluginDirectories = pluginDirectories
+        options.overrides = [
+            "model.n_layer=\(cfg.nLayer)", "model.n_head=\(cfg.nHead)", "model.n_embd=\(cfg.nEmbd)",
+            "model.block_size=\(cfg.blockSize)", "train.batch_size=\(preset.batch)", "train.steps=\(warmup + steps)",
+            "train.threads=\(threads)", "train.grad_clip=0", "train.warmup_steps=0", "train.lr_schedule=constant",
+            "train.eval_interval=0", "train.eval_batches=1", "train.seed=0", "attention.name=\(attention)",
+            "optimizer.name=adamw", "optimizer.lr=1e-3", "optimizer.betas=0.9,0.99", "optimizer.weight_decay=0.1",
+            "evaluators=", "run.dir=\(runDir.path)",
+        ]
+        options.data = .tokens(try randomTokens(vocab: cfg.vocabSize, count: 1 << 20), CharTokenizer(vocabulary: (0..<UInt32(cfg.vocabSize)).map { $0 + 32 }))
+        var times: [Double] = []
+        options.progress = { p in
+            if p.kind == .step, p.step > warmup { times.append(p.stepSeconds) }
+            return .proceed
+        }
+        let session = try Session(options)
+        _ = try session.train()
         let median = times.sorted()[times.count / 2]
+        let n = preset.batch * cfg.blockSize
         let tokensPerSecond = Double(n) / median
+        let model = session.model
         let flopsPerToken = 6.0 * Double(model.parameterCount) + 12.0 * Double(cfg.nLayer * cfg.blockSize * cfg.nEmbd)
         let peak = sgemmFlopsPerSecond(threads: threads)
         let fields: [(String, String)] = [
@@ -75,9 +78,20 @@ public enum ThroughputBenchmark {
                       stepMilliseconds: median * 1e3, tokensPerSecond: tokensPerSecond)
     }
 
+    /// Uniform random tokens below `vocab`, split 90/10, as the peer draws its batches.
+    static func randomTokens(vocab: Int, count: Int) throws -> TokenDataset {
+        var rng = RandomGenerator(seed: 0)
+        let tokens = (0..<count).map { _ in Int32(rng.below(vocab)) }
+        return try TokenDataset(tokens: tokens, valFraction: 0.1, blockSize: 1024)
+    }
+
     /// Measured single-precision GEMM rate on this machine: best of 5 runs of 1024³ sgemm.
     public static func sgemmFlopsPerSecond(threads: Int, size: Int = 1024) -> Double {
-        Kernels.setThreads(threads)
+        WorkerPool(threads: threads).run { gemmRate(size: size) }
+    }
+
+    /// Best of 5 runs of a size³ sgemm on the current pool, in FLOP/s.
+    private static func gemmRate(size: Int) -> Double {
         let a = Tensor(zeros: [size, size]), b = Tensor(zeros: [size, size]), c = Tensor(zeros: [size, size])
         for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1; b.data[i] = Float(i % 5) * 0.1 }
         var best = Double.infinity

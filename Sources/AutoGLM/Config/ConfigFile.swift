@@ -38,6 +38,12 @@ struct ConfigFile: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(origin: path, message: "the config file is not valid UTF-8")
         }
+        return try parse(text: text, path: path)
+    }
+
+    /// Parses YAML `text`; `path` names it in messages.
+    /// - Throws: `ConfigError` as `load(path:)` does.
+    static func parse(text: String, path: String) throws -> ConfigFile {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -53,7 +59,7 @@ struct ConfigFile: Sendable {
         try collect(mapping, prefix: [], path: path, into: &keys)
         let snapshot: YAMLSnapshot
         do {
-            snapshot = try YAMLSnapshot(data: data.bytes, providerName: path, parsingOptions: .default)
+            snapshot = try YAMLSnapshot(data: Data(text.utf8).bytes, providerName: path, parsingOptions: .default)
         } catch {
             throw ConfigError(origin: path, message: "\(error)")
         }

@@ -11,8 +11,6 @@ struct ConfigLayer: Sendable {
         case environment
         /// The config file at this path.
         case file(String)
-        /// Built-in host defaults.
-        case builtIn
     }
 
     /// Which layer.

@@ -1,59 +1,50 @@
-import Configuration
 import Foundation
 
 /// Loads the run configuration in two phases, because plugin search paths come from the
 /// config while component schemas come from the loaded plugins:
 ///
-/// 1. `ConfigLoader.load(file:environment:overrides:)` parses the layers and resolves
-///    `plugins.paths` (`ConfigLayers.pluginPaths`);
+/// 1. `ConfigLoader.load(file:environment:overrides:)` (or `load(text:…)`) parses the layers and
+///    resolves `plugins.paths` (`ConfigLayers.pluginPaths`);
 /// 2. `ConfigLayers.resolve(schemas:)` resolves and validates everything else against the
 ///    component schemas.
 ///
 /// Layers, lowest to highest precedence: built-in defaults < config file (YAML) < environment
-/// (`AUTOGLM_<KEY>`, dots as underscores, upper-case) < command line (`--set key=value`). Each
-/// layer is a swift-configuration provider (`InMemoryProvider`, `YAMLSnapshot`,
-/// `EnvironmentVariablesProvider` with keys prefixed by `autoglm`, and a `--set` provider), read
-/// through one `ConfigReader` whose access reporter tells which layer supplied each value.
+/// (`AUTOGLM_<KEY>`, dots as underscores, upper-case) < command line (`--set key=value`). The
+/// keys, their types, defaults and bounds come from the schema (`ConfigSchema.host`: the key
+/// table `HostKeys`).
 public enum ConfigLoader {
-    /// Phase 1: parses the config file (when given), the `AUTOGLM_*` environment variables and
-    /// the `--set` option values (`key=value`, a list comma-separated), and resolves
-    /// `plugins.paths`.
+    /// Phase 1: parses the config file at `file` (when given), the `AUTOGLM_*` environment
+    /// variables and the `--set` option values (`key=value`, a list comma-separated), and
+    /// resolves `plugins.paths`.
     /// - Throws: `ConfigError` for an unreadable file or a YAML syntax error (naming the file and
     ///   line), a malformed `--set`, an unknown key in a host-owned section (`train.stpes`,
-    ///   `trian.steps`), or a bad `plugins.paths`.
+    ///   `trian.steps`), a near-miss `AUTOGLM_*` variable, or a bad `plugins.paths`.
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            overrides: [String] = []) throws -> ConfigLayers {
-        var byKey: [String: Override] = [:]
-        var parsed: [Override] = []
-        for argument in overrides {
-            let override = try Override(parsing: argument)
-            parsed.append(override)
-            byKey[override.key] = override
-        }
-        let configFile = try file.map(ConfigFile.load(path:))
-        let variables = ConfigEnvironment.relevant(environment)
+                            overrides: [String] = [], schema: ConfigSchema = .host) throws -> ConfigLayers {
+        try load(parsed: file.map(ConfigFile.load(path:)), environment: environment, overrides: overrides,
+                 schema: schema)
+    }
 
-        var layers: [ConfigLayer] = [
-            ConfigLayer(kind: .commandLine, provider: OverridesProvider(values: byKey.mapValues(\.value))),
-            ConfigLayer(kind: .environment,
-                        provider: EnvironmentVariablesProvider(environmentVariables: variables)
-                            .prefixKeys(with: ConfigKey(["autoglm"]))),
-        ]
-        if let configFile, let snapshot = configFile.snapshot {
-            layers.append(ConfigLayer(kind: .file(configFile.path), provider: SnapshotProvider(fixed: snapshot)))
-        }
-        layers.append(ConfigLayer(kind: .builtIn, provider: HostKeys.defaultsProvider()))
+    /// Phase 1 for a config given as YAML text rather than a file; `label` stands for the file
+    /// in messages (`label:3: YAML syntax error …`).
+    public static func load(text: String, label: String, environment: [String: String] = [:],
+                            overrides: [String] = [], schema: ConfigSchema = .host) throws -> ConfigLayers {
+        try load(parsed: ConfigFile.parse(text: text, path: label), environment: environment, overrides: overrides,
+                 schema: schema)
+    }
 
-        var result = ConfigLayers(configFile: file, pluginPaths: [], pluginPathsSource: .default, layers: layers,
-                                  file: configFile, overrides: parsed, overridesByKey: byKey,
-                                  environment: variables)
-        let check = UnknownKeyCheck(layers: result, schemas: nil)
-        try check.checkHostSections()
-        let reader = LayeredReader(layers: layers, overrides: byKey)
-        if let (raw, origin) = try reader.lookup("plugins.paths", list: true) {
-            result.pluginPaths = raw.items
-            result.pluginPathsSource = origin.source
+    /// Phase 1 on a parsed file.
+    private static func load(parsed file: ConfigFile?, environment: [String: String], overrides: [String],
+                             schema: ConfigSchema) throws -> ConfigLayers {
+        let parsed = try overrides.map(Override.init(parsing:))
+        let variables = try ConfigEnvironment.configVariables(in: environment, schema: schema)
+        var layers = ConfigLayers(schema: schema, file: file, environment: variables, overrides: parsed)
+        try UnknownKeyCheck(layers: layers, schemas: nil).checkHostSections()
+        let paths = HostKeys.table.plugins.paths.name
+        if let (raw, source) = try layers.lookup(paths, list: true) {
+            layers.pluginPaths = raw.items
+            layers.pluginPathsSource = source
         }
-        return result
+        return layers
     }
 }

@@ -1,153 +1,169 @@
 import Foundation
 
-/// Phase 2 of loading: reads every key through the layers, validates it, and records where it
-/// came from.
+/// Phase 2 of loading: reads every key of the schema through the layers, validates it, looks up
+/// the components it selects and reads their parameters, and records where each value came
+/// from. The same rules validate a `RunConfig` built in code (`validate(_:schema:schemas:)`).
 struct ConfigResolver {
+    /// One key of a resolved config in `config show` order: a host key, or a parameter of a
+    /// selected component.
+    struct Slot: Sendable {
+        /// Dotted key.
+        let key: String
+        /// Its declaration (for a parameter: the plugin's spec, named by the parameter).
+        let spec: ParameterSpec
+        /// The component it is a parameter of (nil for a host key).
+        let component: (kind: ComponentKind, name: String)?
+
+        /// The slot's value in `config`.
+        func value(in config: RunConfig) -> ParameterValue {
+            guard let (kind, name) = component else { return config.values[key] ?? spec.defaultValue }
+            return config.componentParameters[kind]?[name]?[spec.name] ?? spec.defaultValue
+        }
+
+        /// The source of a value nobody set.
+        var defaultSource: ConfigSource {
+            component.map { .componentDefault(kind: $0.kind, name: $0.name) } ?? .default
+        }
+    }
+
+    /// The components a config selects, by the section or list that selects them.
+    struct Selection {
+        /// Component sections (`attention`) and the schema of the component they name.
+        var bySection: [(section: String, schema: ComponentSchema)] = []
+        /// Listed components (evaluators, then callbacks) in order.
+        var listed: [ComponentSchema] = []
+    }
+
     /// The parsed layers.
     let layers: ConfigLayers
     /// Component schemas.
     let schemas: any ComponentSchemaSource
-    /// Reads values through the layers.
-    let reader: LayeredReader
-    /// Resolved entries by key.
-    private var entries: [String: ConfigEntry] = [:]
-    /// Origins of resolved values by key.
-    private var origins: [String: ValueOrigin] = [:]
+    /// The configuration being built.
+    private var config: RunConfig
+    /// Sources of the values read so far, by key.
+    private var sources: [String: ConfigSource] = [:]
 
     /// A resolver for `layers`.
     init(layers: ConfigLayers, schemas: any ComponentSchemaSource) {
         self.layers = layers
         self.schemas = schemas
-        self.reader = LayeredReader(layers: layers.layers, overrides: layers.overridesByKey)
+        config = RunConfig(schema: layers.schema)
     }
 
     /// Resolves everything.
     mutating func resolve() throws -> ResolvedConfig {
         // Host sections were checked for unknown keys by `ConfigLoader.load`.
-        let check = UnknownKeyCheck(layers: layers, schemas: schemas)
-
-        let data = DataConfig(path: try nonEmptyString("data.path"), valFraction: try number("data.val_fraction"))
-        let model = ModelConfig(nLayer: try int("model.n_layer"), nHead: try int("model.n_head"),
-                                nEmbd: try int("model.n_embd"), blockSize: try int("model.block_size"),
-                                positionEmbedding: try number("model.position_embedding") != 0)
-        let train = TrainConfig(
-            steps: try int("train.steps"), batchSize: try int("train.batch_size"),
-            accumulationSteps: try int("train.accumulation_steps"), warmupSteps: try int("train.warmup_steps"),
-            minLR: try number("train.min_lr"),
-            lrSchedule: LearningRateSchedule.Shape(rawValue: try string("train.lr_schedule")) ?? .cosine,
-            gradClip: try number("train.grad_clip"), evalInterval: try int("train.eval_interval"),
-            evalBatches: try int("train.eval_batches"), logInterval: try int("train.log_interval"),
-            seed: try int("train.seed"), threads: try int("train.threads"))
-        let run = RunDirConfig(dir: try nonEmptyString("run.dir"))
-
-        let attention = try component(.attention, nameKey: "attention.name", hostOwned: ["name"])
-        let optimizer = try component(.optimizer, nameKey: "optimizer.name", hostOwned: ["name", "lr"])
-        let lr = try number("optimizer.lr")
-        let evaluators = try componentList(.evaluator, key: "evaluators")
-        let callbacks = try componentList(.callback, key: "callbacks")
-        let listed = evaluators + callbacks
-
-        let selected = UnknownKeyCheck.Selected(attention: attention, optimizer: optimizer, listed: listed)
-        let order = keyOrder(selected)
-        try check.checkComponents(selected, knownKeys: order)
-
-        let attentionParams = try parameters(of: attention, prefix: "attention.")
-        let optimizerParams = try parameters(of: optimizer, prefix: "optimizer.")
-        let evaluatorSelections = try evaluators.map {
-            ComponentSelection(kind: .evaluator, name: $0.name, parameters: try parameters(of: $0, prefix: "params.\($0.name)."))
+        var selection = Selection()
+        for key in layers.schema.keys {
+            let value = try read(key)
+            try Self.select(key, value: value, schema: layers.schema, schemas: schemas, source: sources[key.name] ?? .default,
+                            into: &selection)
         }
-        let callbackSelections = try callbacks.map {
-            ComponentSelection(kind: .callback, name: $0.name, parameters: try parameters(of: $0, prefix: "params.\($0.name)."))
+        let layout = Self.layout(layers.schema, selection)
+        try UnknownKeyCheck(layers: layers, schemas: schemas)
+            .checkComponents(UnknownKeyCheck.Selected(bySection: Dictionary(selection.bySection, uniquingKeysWith: { a, _ in a }),
+                                                      listed: selection.listed),
+                             knownKeys: layout.map(\.key))
+        for (section, schema) in selection.bySection {
+            config.store(ComponentSelection(kind: schema.kind, name: schema.name,
+                                            parameters: try parameters(of: schema, prefix: section + ".")))
         }
-        let pluginPaths = try stringList("plugins.paths")
+        for schema in selection.listed {
+            config.store(ComponentSelection(kind: schema.kind, name: schema.name,
+                                            parameters: try parameters(of: schema, prefix: "\(ConfigSchema.paramsSection).\(schema.name).")))
+        }
+        try HostKeys.checkConsistency(config, sources: sources)
+        return ResolvedConfig(config: config, layout: layout, sources: sources)
+    }
 
-        try checkConsistency(model)
-
-        let config = RunConfig(
-            data: data, model: model, train: train, run: run,
-            attention: ComponentSelection(kind: .attention, name: attention.name, parameters: attentionParams),
-            optimizer: ComponentSelection(kind: .optimizer, name: optimizer.name, parameters: optimizerParams),
-            lr: lr, evaluators: evaluatorSelections, callbacks: callbackSelections, pluginPaths: pluginPaths)
-        return ResolvedConfig(config: config, entries: order.compactMap { entries[$0] })
+    /// Validates a configuration built in code as if every value came from `source`: each host
+    /// key against its declaration, each selected component against its schema (missing
+    /// parameters get their defaults), and the rules between keys.
+    static func validate(_ config: RunConfig, schema: ConfigSchema, schemas: some ComponentSchemaSource,
+                         source: ConfigSource) throws -> ResolvedConfig {
+        var checked = config
+        var selection = Selection()
+        for key in schema.keys {
+            let value = try key.spec.validate(config.values[key.name] ?? key.spec.defaultValue, key: key.name, source: source)
+            checked.setValue(value, forKey: key.name)
+            try select(key, value: value, schema: schema, schemas: schemas, source: source, into: &selection)
+        }
+        func complete(_ schema: ComponentSchema, prefix: String) throws {
+            let given = config.selection(schema.kind, schema.name).parameters
+            if let unknown = given.keys.sorted().first(where: { name in !schema.parameters.contains { $0.name == name } }) {
+                throw source.error(key: prefix + unknown, "unknown key for \(schema.kind.rawValue) '\(schema.name)'"
+                                   + Suggestion.hint(for: unknown, in: schema.parameters.map(\.name)))
+            }
+            var values: [String: ParameterValue] = [:]
+            for spec in schema.parameters {
+                let from: ConfigSource = given[spec.name] == nil ? .componentDefault(kind: schema.kind, name: schema.name) : source
+                values[spec.name] = try spec.validate(given[spec.name] ?? spec.defaultValue, key: prefix + spec.name, source: from)
+            }
+            checked.store(ComponentSelection(kind: schema.kind, name: schema.name, parameters: values))
+        }
+        for (section, component) in selection.bySection { try complete(component, prefix: section + ".") }
+        for component in selection.listed { try complete(component, prefix: "\(ConfigSchema.paramsSection).\(component.name).") }
+        try HostKeys.checkConsistency(checked, sources: [:])
+        return ResolvedConfig(config: checked, layout: layout(schema, selection), sources: [:])
     }
 
     // MARK: Host keys
 
-    /// Reads and validates a scalar host key.
-    private mutating func hostValue(_ key: String) throws -> ParameterValue {
-        guard let host = HostKeys.byKey[key], case .parameter(let spec, let exclusive) = host.type else {
-            preconditionFailure("\(key) is not a scalar host key")
+    /// Reads and validates a host key through the layers (its default when no layer has it).
+    private mutating func read(_ key: any AnyHostKey) throws -> ParameterValue {
+        let list = key.spec.kind == .floatList || key.spec.kind == .stringList
+        let value: ParameterValue
+        if let (raw, source) = try layers.lookup(key.name, list: list) {
+            value = try key.spec.validate(raw, key: key.name, source: source)
+            sources[key.name] = source
+        } else {
+            value = key.spec.defaultValue
         }
-        let (raw, origin) = try reader.lookup(key, list: false) ?? (.scalar(spec.displayText(spec.defaultValue)), .builtIn)
-        let value = try spec.validate(raw, key: key, origin: origin, exclusiveMinimum: exclusive)
-        record(key, text: spec.displayText(value), json: spec.jsonText(value), origin: origin)
+        if key.spec.kind == .string, case .string(let s) = value, s.trimmingCharacters(in: .whitespaces).isEmpty,
+           key.role != .value {
+            throw (sources[key.name] ?? .default).error("\(key.name) must not be empty")
+        }
+        config.setValue(value, forKey: key.name)
         return value
-    }
-
-    private mutating func number(_ key: String) throws -> Double {
-        guard case .number(let d) = try hostValue(key) else { preconditionFailure("\(key) is not a number") }
-        return d
-    }
-
-    private mutating func int(_ key: String) throws -> Int { Int(try number(key)) }
-
-    private mutating func string(_ key: String) throws -> String {
-        guard case .string(let s) = try hostValue(key) else { preconditionFailure("\(key) is not a string") }
-        return s
-    }
-
-    private mutating func nonEmptyString(_ key: String) throws -> String {
-        let s = try string(key)
-        if s.trimmingCharacters(in: .whitespaces).isEmpty { throw origins[key]!.error("\(key) must not be empty") }
-        return s
-    }
-
-    /// Reads a list-of-names host key (items trimmed, empty ones dropped).
-    private mutating func stringList(_ key: String) throws -> [String] {
-        guard let host = HostKeys.byKey[key], case .stringList(let fallback) = host.type else {
-            preconditionFailure("\(key) is not a list host key")
-        }
-        let (raw, origin) = try reader.lookup(key, list: true) ?? (.list(fallback), .builtIn)
-        let items = raw.items
-        record(key, text: "[" + items.joined(separator: ", ") + "]", json: JSONText.strings(items), origin: origin)
-        return items
     }
 
     // MARK: Components
 
-    /// Reads `nameKey` and looks the component up.
-    private mutating func component(_ kind: ComponentKind, nameKey: String, hostOwned: [String]) throws
-        -> ComponentSchema {
-        let name = try string(nameKey)
-        let schema = try lookUp(kind, name: name, key: nameKey)
-        try checkDeclaredNames(schema, reserved: hostOwned)
-        return schema
-    }
-
-    /// Reads a list of component names and looks each up.
-    private mutating func componentList(_ kind: ComponentKind, key: String) throws -> [ComponentSchema] {
-        let names = try stringList(key)
-        var schemas: [ComponentSchema] = []
-        for (index, name) in names.enumerated() {
-            if names[..<index].contains(name) { throw origins[key]!.error(key: key, "'\(name)' is listed twice") }
-            let schema = try lookUp(kind, name: name, key: key)
-            try checkDeclaredNames(schema, reserved: [])
-            schemas.append(schema)
+    /// Looks up the component(s) a selecting key names and adds them to `selection`.
+    private static func select(_ key: any AnyHostKey, value: ParameterValue, schema: ConfigSchema,
+                               schemas: some ComponentSchemaSource, source: ConfigSource,
+                               into selection: inout Selection) throws {
+        switch (key.role, value) {
+        case (.selects(let kind), .string(let name)):
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { throw source.error("\(key.name) must not be empty") }
+            let component = try lookUp(kind, name: name, key: key.name, schemas: schemas, source: source)
+            let reserved = schema.keys.filter { $0.section == key.section }.map { String($0.components.last!) }
+            try checkDeclaredNames(component, reserved: reserved)
+            selection.bySection.append((key.section, component))
+        case (.lists(let kind), .strings(let names)):
+            for (index, name) in names.enumerated() {
+                if names[..<index].contains(name) { throw source.error(key: key.name, "'\(name)' is listed twice") }
+                let component = try lookUp(kind, name: name, key: key.name, schemas: schemas, source: source)
+                try checkDeclaredNames(component, reserved: [])
+                selection.listed.append(component)
+            }
+        default:
+            break
         }
-        return schemas
     }
 
     /// The schema of `name`, or an error listing the available components.
-    private func lookUp(_ kind: ComponentKind, name: String, key: String) throws -> ComponentSchema {
+    private static func lookUp(_ kind: ComponentKind, name: String, key: String, schemas: some ComponentSchemaSource,
+                               source: ConfigSource) throws -> ComponentSchema {
         if let schema = schemas.schema(kind: kind, name: name) { return schema }
         let available = schemas.names(kind: kind).sorted()
-        throw origins[key]!.error(key: key, "no \(kind.rawValue) component named '\(name)'"
-                                  + Suggestion.hint(for: name, in: available)
-                                  + "; available: " + (available.isEmpty ? "none" : available.joined(separator: ", ")))
+        throw source.error(key: key, "no \(kind.rawValue) component named '\(name)'"
+                           + Suggestion.hint(for: name, in: available)
+                           + "; available: " + (available.isEmpty ? "none" : available.joined(separator: ", ")))
     }
 
     /// A component's parameters must be addressable as config keys and not shadow host keys.
-    private func checkDeclaredNames(_ schema: ComponentSchema, reserved: [String]) throws {
+    private static func checkDeclaredNames(_ schema: ComponentSchema, reserved: [String]) throws {
         for spec in schema.parameters {
             if reserved.contains(spec.name) {
                 throw ConfigError(origin: nil, message: "\(schema.kind.rawValue) '\(schema.name)' declares a parameter "
@@ -165,49 +181,42 @@ struct ConfigResolver {
         var values: [String: ParameterValue] = [:]
         for spec in schema.parameters {
             let key = prefix + spec.name
-            let value: ParameterValue
-            let origin: ValueOrigin
-            if let (raw, from) = try reader.lookup(key, list: spec.kind == .floatList) {
-                value = try spec.validate(raw, key: key, origin: from)
-                origin = from
+            if let (raw, source) = try layers.lookup(key, list: spec.kind == .floatList) {
+                values[spec.name] = try spec.validate(raw, key: key, source: source)
+                sources[key] = source
             } else {
-                value = try spec.validate(spec.defaultValue, key: key,
-                                          origin: "default of \(schema.kind.rawValue) '\(schema.name)'")
-                origin = .builtIn
+                values[spec.name] = try spec.validate(spec.defaultValue, key: key,
+                                                      source: .componentDefault(kind: schema.kind, name: schema.name))
             }
-            record(key, text: spec.displayText(value), json: spec.jsonText(value), origin: origin)
-            values[spec.name] = value
         }
         return values
     }
 
-    // MARK: Bookkeeping
+    // MARK: Layout
 
-    /// Remembers a resolved value.
-    private mutating func record(_ key: String, text: String, json: String, origin: ValueOrigin) {
-        entries[key] = ConfigEntry(key: key, value: text, source: origin.source, json: json)
-        origins[key] = origin
-    }
-
-    /// All keys of the resolved config in `config show` order.
-    private func keyOrder(_ selected: UnknownKeyCheck.Selected) -> [String] {
-        let hostSections = HostKeys.all.map(\.key).filter {
-            ["data", "model", "train", "run"].contains($0.split(separator: ".")[0])
+    /// Every key of a config of `schema` selecting `selection`, in `config show` order: host keys
+    /// in table order; after the last key of a component section, the selected component's
+    /// parameters; after the last list of components, each listed component's `params.*`.
+    static func layout(_ schema: ConfigSchema, _ selection: Selection) -> [Slot] {
+        var slots: [Slot] = []
+        let lastListKey = schema.keys.last { if case .lists = $0.role { return true } else { return false } }?.name
+        for (index, key) in schema.keys.enumerated() {
+            slots.append(Slot(key: key.name, spec: key.spec, component: nil))
+            let endsSection = index + 1 == schema.keys.count || schema.keys[index + 1].section != key.section
+            if endsSection, let (section, component) = selection.bySection.first(where: { $0.section == key.section }) {
+                slots += component.parameters.map {
+                    Slot(key: "\(section).\($0.name)", spec: $0, component: (component.kind, component.name))
+                }
+            }
+            if key.name == lastListKey {
+                slots += selection.listed.flatMap { component in
+                    component.parameters.map {
+                        Slot(key: "\(ConfigSchema.paramsSection).\(component.name).\($0.name)", spec: $0,
+                             component: (component.kind, component.name))
+                    }
+                }
+            }
         }
-        return hostSections
-            + ["attention.name"] + selected.attention.parameters.map { "attention.\($0.name)" }
-            + ["optimizer.name", "optimizer.lr"] + selected.optimizer.parameters.map { "optimizer.\($0.name)" }
-            + ["evaluators", "callbacks"]
-            + selected.listed.flatMap { c in c.parameters.map { "params.\(c.name).\($0.name)" } }
-            + ["plugins.paths"]
-    }
-
-    /// Checks between keys.
-    private func checkConsistency(_ model: ModelConfig) throws {
-        if model.nEmbd % model.nHead != 0 {
-            let embd = origins["model.n_embd"]?.label ?? "default", head = origins["model.n_head"]?.label ?? "default"
-            throw ConfigError(origin: nil, message: "model.n_embd (\(model.nEmbd), from \(embd)) must be divisible by "
-                              + "model.n_head (\(model.nHead), from \(head))")
-        }
+        return slots
     }
 }

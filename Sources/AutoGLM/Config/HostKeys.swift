@@ -1,125 +1,100 @@
-import Configuration
 import Foundation
 
-/// The value type of a host-owned key.
-enum HostKeyType: Sendable {
-    /// A scalar described like a plugin parameter; `exclusiveMinimum` makes `min` strict.
-    case parameter(ParameterSpec, exclusiveMinimum: Bool)
-    /// A list of names or paths.
-    case stringList(default: [String])
-}
+/// The table of host-owned config keys: one line per key, grouped by section, in `config show`
+/// order. Everything else is derived from it (`ConfigSchema` reads the table through `Mirror`).
+/// To add a key, add one line to its section; read it as `config.<section>.<name>`.
+public struct HostKeys: Sendable {
+    /// The one table.
+    public static let table = HostKeys()
 
-/// One host-owned config key, its type and its built-in default.
-struct HostKey: Sendable {
-    /// Dotted key, e.g. `train.steps`.
-    let key: String
-    /// Value type and default.
-    let type: HostKeyType
-
-    /// Key components (`["train", "steps"]`).
-    var components: [String] { key.split(separator: ".").map(String.init) }
-
-    /// Whether the key holds a list (read from providers as a string array).
-    var isList: Bool {
-        if case .stringList = type { return true }
-        if case .parameter(let spec, _) = type { return spec.kind == .floatList }
-        return false
+    /// `data.*`: the training text.
+    public struct Data: HostKeySection {
+        public let path = HostKey<String>.text(
+            "data.path", default: "/usr/share/games/fortunes", role: .path,
+            doc: "a text file, or a directory of text files (concatenated, sorted)")
+        public let valFraction = HostKey<Double>.number(
+            "data.val_fraction", default: 0.1, above: 0, max: 0.5, doc: "last fraction of the tokens held out for validation")
     }
 
-    /// The default as the defaults provider holds it: as text, the way a user would write it.
-    var defaultContent: ConfigContent {
-        switch type {
-        case .stringList(let items): return .stringArray(items)
-        case .parameter(let spec, _):
-            if case .list(let items) = spec.defaultValue {
-                return .stringArray(items.map { ParameterValue.number($0).description })
-            }
-            return .string(spec.displayText(spec.defaultValue))
+    /// `model.*`: the GPT's shape.
+    public struct Model: HostKeySection {
+        public let nLayer = HostKey<Int>.integer("model.n_layer", default: 4, min: 1, doc: "transformer blocks")
+        public let nHead = HostKey<Int>.integer("model.n_head", default: 4, min: 1, doc: "attention heads (divides model.n_embd)")
+        public let nEmbd = HostKey<Int>.integer("model.n_embd", default: 128, min: 1, doc: "width of the residual stream")
+        public let blockSize = HostKey<Int>.integer("model.block_size", default: 64, min: 1, doc: "context length")
+        public let positionEmbedding = HostKey<Bool>.flag(
+            "model.position_embedding", default: true, doc: "learned absolute positions (turn off for ALiBi-style attention)")
+    }
+
+    /// `train.*`: the training loop (defaults: nanoGPT's Shakespeare-char CPU recipe).
+    public struct Train: HostKeySection {
+        public let steps = HostKey<Int>.integer("train.steps", default: 2000, min: 1, doc: "optimizer steps")
+        public let batchSize = HostKey<Int>.integer(
+            "train.batch_size", default: 12, min: 1, doc: "sequences per optimizer step (the effective batch)")
+        public let accumulationSteps = HostKey<Int>.integer(
+            "train.accumulation_steps", default: 1, min: 1, doc: "micro-batches the batch is split into")
+        public let warmupSteps = HostKey<Int>.integer("train.warmup_steps", default: 100, min: 0, doc: "linear warmup steps")
+        public let minLR = HostKey<Double>.number("train.min_lr", default: 1e-4, min: 0, doc: "final learning rate")
+        public let lrSchedule = HostKey<LearningRateSchedule.Shape>.choice(
+            "train.lr_schedule", default: .cosine, doc: "decay after warmup")
+        public let gradClip = HostKey<Double>.number(
+            "train.grad_clip", default: 1.0, min: 0, doc: "clip the global gradient norm (0 disables)")
+        public let evalInterval = HostKey<Int>.integer(
+            "train.eval_interval", default: 250, min: 0, doc: "steps between evaluations (0: only after the last step)")
+        public let evalBatches = HostKey<Int>.integer("train.eval_batches", default: 200, min: 1, doc: "batches per evaluation")
+        public let logInterval = HostKey<Int>.integer("train.log_interval", default: 10, min: 1, doc: "steps between log records")
+        public let seed = HostKey<Int>.integer("train.seed", default: 1337, min: 0, doc: "initialisation and batch sampling")
+        public let threads = HostKey<Int>.integer("train.threads", default: 2, min: 1, doc: "GEMM and kernel threads")
+    }
+
+    /// `run.*`: where the run's files go.
+    public struct Run: HostKeySection {
+        public let dir = HostKey<String>.text("run.dir", default: "runs/latest", role: .path, doc: "where the run's files go")
+    }
+
+    /// `attention.*`: the attention component and its parameters (`attention.<param>`).
+    public struct Attention: HostKeySection {
+        public let name = HostKey<String>.component(.attention, "attention.name", default: "flash", doc: "attention component")
+    }
+
+    /// `optimizer.*`: the optimizer, the peak learning rate and the optimizer's parameters.
+    public struct Optimizer: HostKeySection {
+        public let name = HostKey<String>.component(.optimizer, "optimizer.name", default: "adamw", doc: "optimizer component")
+        public let lr = HostKey<Double>.number("optimizer.lr", default: 1e-3, above: 0, doc: "peak learning rate")
+    }
+
+    /// `evaluators` and `callbacks`: lists of components, with parameters under `params.<name>`.
+    public struct Components: HostKeySection {
+        public let evaluators = HostKey<[String]>.components(
+            .evaluator, "evaluators", default: ["perplexity"], doc: "evaluator components")
+        public let callbacks = HostKey<[String]>.components(.callback, "callbacks", default: [], doc: "callback components")
+    }
+
+    /// `plugins.*`: where plugins are searched.
+    public struct Plugins: HostKeySection {
+        public let paths = HostKey<[String]>.names("plugins.paths", default: [], role: .paths, doc: "extra plugin directories")
+    }
+
+    public let data = Data()
+    public let model = Model()
+    public let train = Train()
+    public let run = Run()
+    public let attention = Attention()
+    public let optimizer = Optimizer()
+    public let components = Components()
+    public let plugins = Plugins()
+
+    /// Rules between keys, checked after every key is valid on its own.
+    static func checkConsistency(_ config: RunConfig, sources: [String: ConfigSource]) throws {
+        let keys = table.model
+        let embd = config[keys.nEmbd], heads = config[keys.nHead]
+        if embd % heads != 0 {
+            func from(_ key: AnyHostKey) -> String { sources[key.name]?.label ?? "default" }
+            throw ConfigError(origin: nil, message: "model.n_embd (\(embd), from \(from(keys.nEmbd))) must be divisible by "
+                              + "model.n_head (\(heads), from \(from(keys.nHead)))")
         }
     }
 }
 
-/// The table of host-owned keys, in `config show` order. Defaults come from the public
-/// section types' initialisers, so they are written down once.
-enum HostKeys {
-    /// Top-level names a config may use.
-    static let topLevel = ["data", "model", "train", "run", "attention", "optimizer", "evaluators", "callbacks",
-                           "params", "plugins"]
-    /// Sections whose every key is host-owned (the others also hold component parameters).
-    static let hostSections: Set<String> = ["data", "model", "train", "run", "plugins"]
-    /// Top-level names that are keys themselves rather than sections.
-    static let topLevelLeaves: Set<String> = ["evaluators", "callbacks"]
-
-    /// Every host-owned key.
-    static let all: [HostKey] = {
-        let d = DataConfig(), m = ModelConfig(), t = TrainConfig(), r = RunDirConfig(), c = RunConfig()
-        return [
-            string("data.path", d.path, "text file or directory of text files"),
-            float("data.val_fraction", d.valFraction, min: 0, exclusive: true, max: 0.5,
-                  "share of the text held out for validation"),
-            int("model.n_layer", m.nLayer, min: 1, "transformer blocks"),
-            int("model.n_head", m.nHead, min: 1, "attention heads (divides model.n_embd)"),
-            int("model.n_embd", m.nEmbd, min: 1, "width of the residual stream"),
-            int("model.block_size", m.blockSize, min: 1, "context length"),
-            bool("model.position_embedding", m.positionEmbedding, "learned absolute position embeddings"),
-            int("train.steps", t.steps, min: 1, "optimizer steps"),
-            int("train.batch_size", t.batchSize, min: 1, "sequences per micro-batch"),
-            int("train.accumulation_steps", t.accumulationSteps, min: 1, "micro-batches per optimizer step"),
-            int("train.warmup_steps", t.warmupSteps, min: 0, "linear warmup steps"),
-            float("train.min_lr", t.minLR, min: 0, "learning rate at the end of the decay"),
-            HostKey(key: "train.lr_schedule", type: .parameter(ParameterSpec(
-                name: "lr_schedule", kind: .choice, doc: "decay after warmup",
-                defaultValue: .string(t.lrSchedule.rawValue),
-                choices: LearningRateSchedule.Shape.allCases.map(\.rawValue)), exclusiveMinimum: false)),
-            float("train.grad_clip", t.gradClip, min: 0, "global gradient-norm clip (0 disables)"),
-            int("train.eval_interval", t.evalInterval, min: 0, "steps between evaluations (0: only after the last step)"),
-            int("train.eval_batches", t.evalBatches, min: 1, "batches per evaluation"),
-            int("train.log_interval", t.logInterval, min: 1, "steps between log lines"),
-            int("train.seed", t.seed, min: 0, "random seed"),
-            int("train.threads", t.threads, min: 1, "worker threads"),
-            string("run.dir", r.dir, "run directory"),
-            string("attention.name", c.attention.name, "attention component"),
-            string("optimizer.name", c.optimizer.name, "optimizer component"),
-            float("optimizer.lr", c.lr, min: 0, exclusive: true, "peak learning rate"),
-            HostKey(key: "evaluators", type: .stringList(default: c.evaluators.map(\.name))),
-            HostKey(key: "callbacks", type: .stringList(default: c.callbacks.map(\.name))),
-            HostKey(key: "plugins.paths", type: .stringList(default: c.pluginPaths)),
-        ]
-    }()
-
-    /// `all` by key.
-    static let byKey: [String: HostKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
-
-    /// The defaults layer: every host key's built-in default.
-    static func defaultsProvider() -> InMemoryProvider {
-        InMemoryProvider(name: "default", values: Dictionary(uniqueKeysWithValues: all.map {
-            (AbsoluteConfigKey($0.components), ConfigValue($0.defaultContent, isSecret: false))
-        }))
-    }
-
-    private static func name(_ key: String) -> String { String(key.split(separator: ".").last!) }
-
-    private static func string(_ key: String, _ value: String, _ doc: String) -> HostKey {
-        HostKey(key: key, type: .parameter(ParameterSpec(name: name(key), kind: .string, doc: doc,
-                                                         defaultValue: .string(value)), exclusiveMinimum: false))
-    }
-
-    private static func int(_ key: String, _ value: Int, min: Double, _ doc: String) -> HostKey {
-        HostKey(key: key, type: .parameter(ParameterSpec(name: name(key), kind: .int, doc: doc,
-                                                         defaultValue: .number(Double(value)), min: min),
-                                           exclusiveMinimum: false))
-    }
-
-    private static func float(_ key: String, _ value: Double, min: Double, exclusive: Bool = false,
-                               max: Double = .infinity, _ doc: String) -> HostKey {
-        HostKey(key: key, type: .parameter(ParameterSpec(name: name(key), kind: .float, doc: doc,
-                                                         defaultValue: .number(value), min: min, max: max),
-                                           exclusiveMinimum: exclusive))
-    }
-
-    private static func bool(_ key: String, _ value: Bool, _ doc: String) -> HostKey {
-        HostKey(key: key, type: .parameter(ParameterSpec(name: name(key), kind: .bool, doc: doc,
-                                                         defaultValue: .number(value ? 1 : 0)),
-                                           exclusiveMinimum: false))
-    }
-}
+/// A section of the key table: a struct whose stored properties are `HostKey`s.
+public protocol HostKeySection: Sendable {}

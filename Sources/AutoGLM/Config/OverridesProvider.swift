@@ -7,7 +7,7 @@ import Foundation
 /// known once plugins are loaded), so this provider keeps the text and, like
 /// `EnvironmentVariablesProvider`, converts it when asked: as itself for a string, split at
 /// commas (trimmed) for a string array.
-struct OverridesProvider: ConfigProvider, ConfigSnapshot {
+struct OverridesProvider: FixedConfigProvider, ConfigSnapshot {
     /// Value text by dotted key (the last `--set` of a key wins).
     let values: [String: String]
 
@@ -30,27 +30,6 @@ struct OverridesProvider: ConfigProvider, ConfigSnapshot {
         return LookupResult(encodedKey: encoded, value: ConfigValue(content, isSecret: false))
     }
 
-    /// Same as `value(forKey:type:)`: the values never change.
-    nonisolated(nonsending) func fetchValue(forKey key: AbsoluteConfigKey, type: ConfigType) async throws -> LookupResult {
-        try value(forKey: key, type: type)
-    }
-
-    /// Emits the one value.
-    nonisolated(nonsending) func watchValue<Return: ~Copyable>(
-        forKey key: AbsoluteConfigKey, type: ConfigType,
-        updatesHandler: nonisolated(nonsending) (_ updates: ConfigUpdatesAsyncSequence<Result<LookupResult, any Error>, Never>) async throws
-            -> Return
-    ) async throws -> Return {
-        try await watchValueFromValue(forKey: key, type: type, updatesHandler: updatesHandler)
-    }
-
     /// The provider is its own snapshot.
     func snapshot() -> any ConfigSnapshot { self }
-
-    /// Emits the one snapshot.
-    nonisolated(nonsending) func watchSnapshot<Return: ~Copyable>(
-        updatesHandler: nonisolated(nonsending) (_ updates: ConfigUpdatesAsyncSequence<any ConfigSnapshot, Never>) async throws -> Return
-    ) async throws -> Return {
-        try await watchSnapshotFromSnapshot(updatesHandler: updatesHandler)
-    }
 }

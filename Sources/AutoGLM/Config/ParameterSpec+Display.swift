@@ -15,6 +15,7 @@ extension ParameterSpec {
             return JSONText.number(d)
         case .string(let s): return JSONText.string(s)
         case .list(let items): return "[" + items.map(JSONText.number).joined(separator: ",") + "]"
+        case .strings(let items): return JSONText.strings(items)
         }
     }
 }

@@ -9,31 +9,37 @@ extension ParameterSpec {
     /// `ORIGIN: KEY must be > 0, got -1`.
     /// - Throws: `ConfigError` for a type, choice, range or list-length problem.
     public func validate(_ raw: RawConfigValue, key: String, origin: String?) throws -> ParameterValue {
-        try validate(raw, key: key, origin: .described(origin))
+        try validate(raw, key: key, source: .described(origin))
     }
 
     /// Checks that an already-typed value (e.g. a plugin's declared default) satisfies this spec:
-    /// the right case for the kind, integral for `.int`, 0/1 for `.bool`, within `min...max`,
+    /// the right case for the kind, integral for `.int`, 0/1 for `.bool`, within the bounds,
     /// one of `choices`, of length `listLength`. Returns the value unchanged.
     /// - Throws: `ConfigError` naming `key` (and `origin`, when given).
     public func validate(_ value: ParameterValue, key: String, origin: String?) throws -> ParameterValue {
-        let at = ValueOrigin.described(origin)
+        try validate(value, key: key, source: .described(origin))
+    }
+
+    /// `validate(_:key:origin:)` for a typed value, with the source of the value.
+    func validate(_ value: ParameterValue, key: String, source: ConfigSource) throws -> ParameterValue {
         switch (kind, value) {
         case (.float, .number(let d)), (.int, .number(let d)):
             guard d.isFinite, kind == .float || d == d.rounded() else {
-                throw at.error(key: key, "expected \(kind == .int ? "an integer" : "a number"), got \(value)")
+                throw source.error(key: key, "expected \(kind == .int ? "an integer" : "a number"), got \(value)")
             }
-            try checkRange(d, text: value.description, key: key, exclusiveMinimum: false, at: at)
+            try checkRange(d, text: value.description, key: key, source: source)
         case (.bool, .number(let d)):
-            guard d == 0 || d == 1 else { throw at.error(key: key, "expected true or false, got \(value)") }
+            guard d == 0 || d == 1 else { throw source.error(key: key, "expected true or false, got \(value)") }
         case (.string, .string):
             break
         case (.choice, .string(let s)):
-            try checkChoice(s, key: key, at: at)
+            try checkChoice(s, key: key, source: source)
         case (.floatList, .list(let items)):
-            _ = try checkList(items.map { ParameterValue.number($0).description }, key: key, at: at)
+            _ = try checkList(items.map { ParameterValue.number($0).description }, key: key, source: source)
+        case (.stringList, .strings):
+            break
         default:
-            throw at.error(key: key, "expected \(typeDescription), got \(value)")
+            throw source.error(key: key, "expected \(typeDescription), got \(value)")
         }
         return value
     }
@@ -48,86 +54,90 @@ extension ParameterSpec {
         case .choice: return "one of \(choices.joined(separator: ", "))"
         case .floatList:
             return listLength > 0 ? "a list of \(listLength) numbers" : "a list of numbers"
+        case .stringList: return "a list of names"
         }
     }
 
-    /// The validation behind the public entry points; `exclusiveMinimum` makes `min` a strict
-    /// bound (host keys such as `optimizer.lr` need that; plugin specs are always inclusive).
-    func validate(_ raw: RawConfigValue, key: String, origin at: ValueOrigin,
-                  exclusiveMinimum: Bool = false) throws -> ParameterValue {
-        if kind == .floatList {
+    /// The validation behind the public entry points, for a value as written, from `source`.
+    func validate(_ raw: RawConfigValue, key: String, source: ConfigSource) throws -> ParameterValue {
+        switch kind {
+        case .floatList:
             // A scalar is read as a comma-separated list, as environment and --set values are.
-            return .list(try checkList(raw.items, key: key, at: at))
+            return .list(try checkList(raw.items, key: key, source: source))
+        case .stringList:
+            return .strings(raw.items)
+        default:
+            break
         }
         guard case .scalar(let text) = raw else {
-            throw at.error(key: key, "expected a single value, got a list [\(raw.description)]")
+            throw source.error(key: key, "expected a single value, got a list [\(raw.description)]")
         }
         switch kind {
         case .float:
             guard let d = Self.parseNumber(text) else {
-                throw at.error(key: key, "expected a number, got \(quotedForMessage(text))")
+                throw source.error(key: key, "expected a number, got \(quotedForMessage(text))")
             }
-            try checkRange(d, text: text, key: key, exclusiveMinimum: exclusiveMinimum, at: at)
+            try checkRange(d, text: text, key: key, source: source)
             return .number(d)
         case .int:
             guard let i = Self.parseInteger(text) else {
-                throw at.error(key: key, "expected an integer, got \(quotedForMessage(text))")
+                throw source.error(key: key, "expected an integer, got \(quotedForMessage(text))")
             }
-            try checkRange(Double(i), text: text, key: key, exclusiveMinimum: exclusiveMinimum, at: at)
+            try checkRange(Double(i), text: text, key: key, source: source)
             return .number(Double(i))
         case .bool:
             guard let b = Self.parseBool(text) else {
-                throw at.error(key: key, "expected true or false, got \(quotedForMessage(text))")
+                throw source.error(key: key, "expected true or false, got \(quotedForMessage(text))")
             }
             return .number(b ? 1 : 0)
         case .string:
             return .string(text)
         case .choice:
-            try checkChoice(text, key: key, at: at)
+            try checkChoice(text, key: key, source: source)
             return .string(text)
-        case .floatList:
+        case .floatList, .stringList:
             fatalError("handled above")
         }
     }
 
     /// Elements of a float list, parsed and range-checked, with the length checked.
-    private func checkList(_ items: [String], key: String, at: ValueOrigin) throws -> [Double] {
+    private func checkList(_ items: [String], key: String, source: ConfigSource) throws -> [Double] {
         var values: [Double] = []
         for (index, item) in items.enumerated() {
             guard let d = Self.parseNumber(item) else {
-                throw at.error(key: key, "expected \(typeDescription), got \(quotedForMessage(item)) at index \(index)")
+                throw source.error(key: key, "expected \(typeDescription), got \(quotedForMessage(item)) at index \(index)")
             }
-            try checkRange(d, text: item, key: "\(key)[\(index)]", exclusiveMinimum: false, at: at)
+            try checkRange(d, text: item, key: "\(key)[\(index)]", source: source)
             values.append(d)
         }
         if listLength > 0 && values.count != listLength {
-            throw at.error(key: key, "expected a list of \(listLength) numbers, got \(values.count)")
+            throw source.error(key: key, "expected a list of \(listLength) numbers, got \(values.count)")
         }
         return values
     }
 
     /// `KEY must be > MIN, got TEXT` and the like (always naming the key).
-    private func checkRange(_ d: Double, text: String, key: String, exclusiveMinimum: Bool,
-                            at: ValueOrigin) throws {
-        let belowMin = exclusiveMinimum ? d <= min : d < min
-        guard belowMin || d > max else { return }
+    private func checkRange(_ d: Double, text: String, key: String, source: ConfigSource) throws {
+        let belowMin = minExclusive ? d <= min : d < min
+        let aboveMax = maxExclusive ? d >= max : d > max
+        guard belowMin || aboveMax else { return }
         let lo = ParameterValue.number(min).description, hi = ParameterValue.number(max).description
         let bound: String
         if min.isFinite && max.isFinite {
-            bound = "in \(exclusiveMinimum ? "(" : "[")\(lo), \(hi)]"
+            bound = "in \(minExclusive ? "(" : "[")\(lo), \(hi)\(maxExclusive ? ")" : "]")"
         } else if belowMin {
-            bound = exclusiveMinimum ? "> \(lo)" : ">= \(lo)"
+            bound = minExclusive ? "> \(lo)" : ">= \(lo)"
         } else {
-            bound = "<= \(hi)"
+            bound = maxExclusive ? "< \(hi)" : "<= \(hi)"
         }
-        throw at.error("\(key) must be \(bound), got \(text)")
+        throw source.error("\(key) must be \(bound), got \(text)")
     }
 
     /// A `.choice` value must be one of `choices`.
-    private func checkChoice(_ text: String, key: String, at: ValueOrigin) throws {
+    private func checkChoice(_ text: String, key: String, source: ConfigSource) throws {
         guard choices.contains(text) else {
-            throw at.error(key: key, "expected one of \(choices.joined(separator: ", ")), got \(quotedForMessage(text))"
-                           + Suggestion.hint(for: text, in: choices))
+            throw source.error(key: key, "expected one of \(choices.joined(separator: ", ")), got \(quotedForMessage(text))"
+                               + Suggestion.hint(for: text, in: choices))
         }
     }
 

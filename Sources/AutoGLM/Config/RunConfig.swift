@@ -1,47 +1,102 @@
 import Foundation
 
-/// The resolved, validated run configuration (see `ConfigLoader` for how it is layered).
+/// The resolved, validated run configuration: the value of every host key (`HostKeys`) and the
+/// parameters of every configured component. The trainer, the model and every front end read it
+/// directly, by key:
+///
+///     config.train.steps          // Int, from HostKeys.table.train.steps
+///     config[someDeclaredKey]     // any HostKey, e.g. one a test or an embedder declared
+///     config.attention            // the attention component and its parameters
+///
+/// `ConfigLoader` builds it from the layers (defaults < file < environment < `--set`); code may
+/// also build one and set values (`config.train.steps = 10`), which the session validates like
+/// any other.
+@dynamicMemberLookup
 public struct RunConfig: Sendable, Equatable {
-    /// `data.*`.
-    public var data: DataConfig
-    /// `model.*`.
-    public var model: ModelConfig
-    /// `train.*`.
-    public var train: TrainConfig
-    /// `run.*`.
-    public var run: RunDirConfig
-    /// `attention.name` and the attention component's parameters (`attention.<param>`).
-    public var attention: ComponentSelection
-    /// `optimizer.name` and the optimizer's own parameters (`optimizer.<param>`).
-    public var optimizer: ComponentSelection
-    /// `optimizer.lr`: the peak learning rate of the schedule (host-owned for every optimizer,
-    /// so not among `optimizer.parameters`).
-    public var lr: Double
-    /// `evaluators`, in order, each with its parameters (`params.<name>.<param>`).
-    public var evaluators: [ComponentSelection]
-    /// `callbacks`, in order, each with its parameters (`params.<name>.<param>`).
-    public var callbacks: [ComponentSelection]
-    /// `plugins.paths`: extra plugin directories.
-    public var pluginPaths: [String]
+    /// Every host key's value by dotted name (typed and validated).
+    public private(set) var values: [String: ParameterValue]
+    /// Parameters of the components the config names, by kind and component name.
+    var componentParameters: [ComponentKind: [String: [String: ParameterValue]]] = [:]
 
-    /// Creates a configuration (defaults: the built-in recipe; component parameters are empty
-    /// unless given, since only a schema can complete them).
-    public init(data: DataConfig = DataConfig(), model: ModelConfig = ModelConfig(),
-                train: TrainConfig = TrainConfig(), run: RunDirConfig = RunDirConfig(),
-                attention: ComponentSelection = ComponentSelection(kind: .attention, name: "flash"),
-                optimizer: ComponentSelection = ComponentSelection(kind: .optimizer, name: "adamw"),
-                lr: Double = 1.0e-3,
-                evaluators: [ComponentSelection] = [ComponentSelection(kind: .evaluator, name: "perplexity")],
-                callbacks: [ComponentSelection] = [], pluginPaths: [String] = []) {
-        self.data = data; self.model = model; self.train = train; self.run = run
-        self.attention = attention; self.optimizer = optimizer; self.lr = lr
-        self.evaluators = evaluators; self.callbacks = callbacks; self.pluginPaths = pluginPaths
+    /// Every key of `schema` at its built-in default; component parameters are empty until
+    /// resolved against the components' schemas (which only the plugins know).
+    public init(schema: ConfigSchema = .host) {
+        values = schema.defaults
     }
 
-    /// The learning-rate schedule the config describes: warmup to `lr`, then decay to
-    /// `train.minLR` over `train.steps`.
-    public var learningRateSchedule: LearningRateSchedule {
-        LearningRateSchedule(peak: lr, minLR: train.minLR, warmup: train.warmupSteps, total: train.steps,
-                             shape: train.lrSchedule)
+    /// The value of `key` (its default when the config was built from a schema without it).
+    public subscript<Value>(key: HostKey<Value>) -> Value {
+        get { values[key.name].flatMap(Value.init(parameterValue:)) ?? key.defaultValue }
+        set { values[key.name] = newValue.parameterValue }
+    }
+
+    /// Sets the raw value of a host key (validated by the caller).
+    mutating func setValue(_ value: ParameterValue, forKey key: String) {
+        values[key] = value
+    }
+
+    /// The keys of one section of the table, read and written by name: `config.train.steps`.
+    public subscript<Section: HostKeySection>(dynamicMember section: KeyPath<HostKeys, Section>) -> SectionValues<Section> {
+        get { SectionValues(config: self, keys: HostKeys.table[keyPath: section]) }
+        set { self = newValue.config }
+    }
+
+    /// `optimizer.lr`: the peak learning rate of the schedule.
+    public var lr: Double {
+        get { self[HostKeys.table.optimizer.lr] }
+        set { self[HostKeys.table.optimizer.lr] = newValue }
+    }
+
+    /// The attention component (`attention.name`) with its parameters (`attention.<param>`).
+    public var attention: ComponentSelection {
+        get { selection(.attention, self[HostKeys.table.attention.name]) }
+        set { self[HostKeys.table.attention.name] = newValue.name; store(newValue) }
+    }
+
+    /// The optimizer (`optimizer.name`) with its own parameters (`optimizer.<param>`; the peak
+    /// learning rate is host-owned, see `lr`).
+    public var optimizer: ComponentSelection {
+        get { selection(.optimizer, self[HostKeys.table.optimizer.name]) }
+        set { self[HostKeys.table.optimizer.name] = newValue.name; store(newValue) }
+    }
+
+    /// `evaluators`, in order, each with its parameters (`params.<name>.<param>`).
+    public var evaluators: [ComponentSelection] {
+        get { self[HostKeys.table.components.evaluators].map { selection(.evaluator, $0) } }
+        set { self[HostKeys.table.components.evaluators] = newValue.map(\.name); newValue.forEach { store($0) } }
+    }
+
+    /// `callbacks`, in order, each with its parameters (`params.<name>.<param>`).
+    public var callbacks: [ComponentSelection] {
+        get { self[HostKeys.table.components.callbacks].map { selection(.callback, $0) } }
+        set { self[HostKeys.table.components.callbacks] = newValue.map(\.name); newValue.forEach { store($0) } }
+    }
+
+    /// Every component the config selects: attention, optimizer, evaluators, callbacks.
+    public var selectedComponents: [ComponentSelection] { [attention, optimizer] + evaluators + callbacks }
+
+    /// The parameters configured for component `name` of `kind`.
+    func selection(_ kind: ComponentKind, _ name: String) -> ComponentSelection {
+        ComponentSelection(kind: kind, name: name, parameters: componentParameters[kind]?[name] ?? [:])
+    }
+
+    /// Stores a component's parameters.
+    mutating func store(_ selection: ComponentSelection) {
+        componentParameters[selection.kind, default: [:]][selection.name] = selection.parameters
+    }
+}
+
+/// The values of one section of the key table, read (and written) as `config.train.steps`.
+@dynamicMemberLookup
+public struct SectionValues<Section: HostKeySection> {
+    /// The configuration read through.
+    var config: RunConfig
+    /// The section's keys.
+    let keys: Section
+
+    /// The value of the section's key at `key`.
+    public subscript<Value>(dynamicMember key: KeyPath<Section, HostKey<Value>>) -> Value {
+        get { config[keys[keyPath: key]] }
+        set { config[keys[keyPath: key]] = newValue }
     }
 }

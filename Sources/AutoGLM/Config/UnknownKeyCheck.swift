@@ -6,10 +6,8 @@ import Foundation
 struct UnknownKeyCheck {
     /// The components a resolved config selected, which decide the component keys.
     struct Selected {
-        /// The attention component.
-        var attention: ComponentSchema
-        /// The optimizer.
-        var optimizer: ComponentSchema
+        /// The component each component section selects (`attention` → flash's schema).
+        var bySection: [String: ComponentSchema]
         /// Listed evaluators and callbacks, in order.
         var listed: [ComponentSchema]
     }
@@ -19,37 +17,39 @@ struct UnknownKeyCheck {
     /// The registry, to tell "not listed" from "no such component" (phase 2 only).
     let schemas: (any ComponentSchemaSource)?
 
-    /// Keys set by the file and by `--set`, with their origins.
-    private var presentKeys: [(key: String, isNull: Bool, origin: ValueOrigin)] {
-        var keys: [(String, Bool, ValueOrigin)] = []
+    /// Keys set by the file and by `--set`, with their sources.
+    private var presentKeys: [(key: String, isNull: Bool, origin: ConfigSource)] {
+        var keys: [(String, Bool, ConfigSource)] = []
         if let file = layers.file {
-            keys += file.keys.map { ($0.key, $0.isNull, ValueOrigin.file(file.path)) }
+            keys += file.keys.map { ($0.key, $0.isNull, ConfigSource.file(file.path)) }
         }
-        keys += layers.overrides.map { ($0.key, false, ValueOrigin.commandLine($0.argument)) }
+        keys += layers.overrides.map { ($0.key, false, ConfigSource.commandLine($0.argument)) }
         return keys
     }
 
     /// Phase 1: unknown top-level names, unknown keys of host-owned sections, values where a
     /// section is expected.
     func checkHostSections() throws {
+        let schema = layers.schema
+        let topLevel = schema.topLevel, hostSections = schema.hostSections, topLevelKeys = schema.topLevelKeys
         for (key, isNull, origin) in presentKeys {
             let parts = key.split(separator: ".").map(String.init)
             let top = parts[0]
-            guard HostKeys.topLevel.contains(top) else {
+            guard topLevel.contains(top) else {
                 let what = parts.count == 1 ? "unknown key '\(top)'" : "unknown section '\(top)'"
-                throw origin.error(key: key, what + Suggestion.hint(for: top, in: HostKeys.topLevel))
+                throw origin.error(key: key, what + Suggestion.hint(for: top, in: topLevel))
             }
-            let isSection = (parts.count == 1 && !HostKeys.topLevelLeaves.contains(top))
-                || (top == "params" && parts.count == 2)
+            let isSection = (parts.count == 1 && !topLevelKeys.contains(top))
+                || (top == ConfigSchema.paramsSection && parts.count == 2)
             if isSection {
                 if isNull { continue }
                 throw origin.error(key: key, "'\(key)' is a section: expected keys under it, not a value")
             }
-            if HostKeys.hostSections.contains(top), HostKeys.byKey[key] == nil {
-                let candidates = HostKeys.all.map(\.key).filter { $0.hasPrefix(top + ".") }
+            if hostSections.contains(top), schema.byName[key] == nil {
+                let candidates = schema.keys.map(\.name).filter { $0.hasPrefix(top + ".") }
                 throw origin.error(key: key, "unknown key" + Suggestion.hint(for: key, in: candidates))
             }
-            if HostKeys.topLevelLeaves.contains(top), parts.count > 1 {
+            if topLevelKeys.contains(top), parts.count > 1 {
                 throw origin.error(key: key, "unknown key ('\(top)' is a list of component names)")
             }
         }
@@ -61,29 +61,25 @@ struct UnknownKeyCheck {
         for (key, isNull, origin) in presentKeys {
             let parts = key.split(separator: ".").map(String.init)
             guard parts.count >= 2 else { continue }  // sections and lists: checked in phase 1
-            switch parts[0] {
-            case "attention":
-                try checkComponentKey(key, parts: parts, schema: selected.attention, hostOwned: ["name"], origin)
-            case "optimizer":
-                try checkComponentKey(key, parts: parts, schema: selected.optimizer, hostOwned: ["name", "lr"],
-                                      origin)
-            case "params" where parts.count >= 3 || !isNull:
+            if let schema = selected.bySection[parts[0]] {
+                try checkComponentKey(key, parts: parts, schema: schema, origin)
+            } else if parts[0] == ConfigSchema.paramsSection, parts.count >= 3 || !isNull {
                 try checkParamsKey(key, parts: parts, listed: selected.listed, origin)
-            default:
-                break
             }
         }
         let byVariable = Dictionary(knownKeys.map { (ConfigEnvironment.variableName(forKey: $0), $0) },
                                     uniquingKeysWith: { first, _ in first })
         for name in layers.environment.keys.sorted() where byVariable[name] == nil {
             let hint = Suggestion.hint(for: name, in: Array(byVariable.keys).sorted())
-            throw ValueOrigin.environment(name).error("unknown variable: no config key maps to it" + hint)
+            throw ConfigSource.environment(name).error("unknown variable: no config key maps to it" + hint)
         }
     }
 
-    /// `attention.X` / `optimizer.X`: X must be host-owned or a parameter of the selected component.
-    private func checkComponentKey(_ key: String, parts: [String], schema: ComponentSchema, hostOwned: [String],
-                                   _ origin: ValueOrigin) throws {
+    /// `attention.X` / `optimizer.X`: X must be a host key of the section or a parameter of the
+    /// selected component.
+    private func checkComponentKey(_ key: String, parts: [String], schema: ComponentSchema,
+                                   _ origin: ConfigSource) throws {
+        let hostOwned = layers.schema.keys.filter { $0.section == parts[0] }.map { $0.components.dropFirst().joined(separator: ".") }
         let params = schema.parameters.map(\.name)
         let rest = parts.dropFirst().joined(separator: ".")
         if parts.count == 2, hostOwned.contains(rest) || params.contains(rest) { return }
@@ -93,12 +89,14 @@ struct UnknownKeyCheck {
 
     /// `params.C.P`: C must be a listed evaluator or callback and P one of its parameters.
     private func checkParamsKey(_ key: String, parts: [String], listed: [ComponentSchema],
-                                _ origin: ValueOrigin) throws {
+                                _ origin: ConfigSource) throws {
         let name = parts[1]
         guard let schema = listed.first(where: { $0.name == name }) else {
-            let registered = [ComponentKind.evaluator, .callback].filter { schemas?.schema(kind: $0, name: name) != nil }
-            if let kind = registered.first {
-                let list = kind == .evaluator ? "evaluators" : "callbacks"
+            let listKeys = layers.schema.keys.compactMap { key -> (ComponentKind, String)? in
+                if case .lists(let kind) = key.role { return (kind, key.name) }
+                return nil
+            }
+            if let (kind, list) = listKeys.first(where: { schemas?.schema(kind: $0.0, name: name) != nil }) {
                 throw origin.error(key: "params.\(name)", "\(kind.rawValue) '\(name)' is not listed in \(list)")
             }
             throw origin.error(key: "params.\(name)", "no listed evaluator or callback named '\(name)'"

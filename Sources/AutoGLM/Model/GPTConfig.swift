@@ -22,3 +22,12 @@ public struct GPTConfig: Sendable, Codable, Equatable {
     /// Features per head.
     public var headDim: Int { nEmbd / nHead }
 }
+
+extension GPTConfig {
+    /// The shape `config`'s `model.*` keys describe, for a vocabulary of `vocabSize` tokens.
+    public init(_ config: RunConfig, vocabSize: Int) {
+        let m = config.model
+        self.init(nLayer: m.nLayer, nHead: m.nHead, nEmbd: m.nEmbd, blockSize: m.blockSize, vocabSize: vocabSize,
+                  positionEmbedding: m.positionEmbedding)
+    }
+}

@@ -38,7 +38,7 @@ public struct TrainerSnapshot: Sendable {
     /// Micro-batches per optimizer step.
     public var accumulationSteps = 1
     /// Latest evaluation metrics.
-    public var metrics: [(name: String, value: Double)] = []
+    public var metrics: [Metric] = []
     /// Directory of the run.
     public var runDir = ""
     /// Resident memory of the process in bytes.

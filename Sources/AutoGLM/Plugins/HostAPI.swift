@@ -1,7 +1,6 @@
 import AutoGLMCore
 import CAutoGLM
 import Foundation
-import Logging
 
 /// The `aglm_host_api` table given to every plugin: one process-wide instance, never freed.
 /// Every function validates its arguments and reports problems through the call's context;
@@ -13,8 +12,6 @@ enum HostAPI {
     static let abiMajor: UInt32 = UInt32(AGLM_ABI_MAJOR)
     /// The host's version string.
     static let version = HostInfo.version
-    /// Logger for messages from plugins.
-    static let logger = Logger(label: "autoglm.plugin")
 
     /// The table (allocated and filled once).
     nonisolated(unsafe) static let table: UnsafeMutablePointer<aglm_host_api> = {
@@ -37,13 +34,7 @@ enum HostAPI {
             let ctx = CallContext.from(ctxp)
             let text = message.map { String(cString: $0) } ?? ""
             let origin = ctx.map { ($0.component ?? URL(fileURLWithPath: $0.file).lastPathComponent) } ?? "plugin"
-            let line: Logger.Message = "\(origin): \(text)"
-            switch level {
-            case AGLM_LOG_DEBUG: HostAPI.logger.debug(line)
-            case AGLM_LOG_INFO: HostAPI.logger.info(line)
-            case AGLM_LOG_WARN: HostAPI.logger.warning(line)
-            default: HostAPI.logger.error(line)
-            }
+            HostLog.emit(HostLog.Level(rawValue: Int32(level.rawValue)) ?? .error, "\(origin): \(text)")
         }
         t.set_error = { ctxp, message in
             guard let ctx = CallContext.from(ctxp) else { return }

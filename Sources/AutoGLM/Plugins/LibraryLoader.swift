@@ -7,7 +7,7 @@ enum LibraryLoader {
     private static let rebuildHint = "rebuild it against this host's include/autoglm/plugin.h"
 
     /// Loads `path`; returns what it registered or throws a reason meant for the user.
-    static func load(path: String, registry: PluginRegistry) throws -> LibraryRegistration {
+    static func load(path: String) throws -> LibraryRegistration {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw DescriptorError(message: "cannot be loaded by dlopen: \(why) (is it a shared library built for this machine? build it with `cc -shared -fPIC`)")
@@ -41,7 +41,7 @@ enum LibraryLoader {
         let name = e.name.map { String(cString: $0) } ?? URL(fileURLWithPath: path).lastPathComponent
         let version = e.version.map { String(cString: $0) } ?? ""
         let registration = LibraryRegistration(file: path, abiMinor: e.abi_minor, libraryName: name,
-                                               libraryVersion: version, registry: registry)
+                                               libraryVersion: version)
         let ctx = CallContext(file: path, component: nil, call: "init")
         ctx.registration = registration
         let status = initFn(HostAPI.table, ctx.pointer)

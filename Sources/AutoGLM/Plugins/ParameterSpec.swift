@@ -16,6 +16,9 @@ public struct ParameterSpec: Sendable, Equatable {
         case choice
         /// A list of doubles, each within `min...max`, of length `listLength` (0 = any).
         case floatList = "float_list"
+        /// A list of names or paths (host keys only: `evaluators`, `plugins.paths`; plugins cannot
+        /// declare it).
+        case stringList = "string_list"
     }
 
     /// Key in the config.
@@ -26,10 +29,14 @@ public struct ParameterSpec: Sendable, Equatable {
     public var doc: String
     /// Default value (always present and valid for the spec).
     public var defaultValue: ParameterValue
-    /// Inclusive lower bound for numbers (-infinity for none).
+    /// Lower bound for numbers (-infinity for none); inclusive unless `minExclusive`.
     public var min: Double
-    /// Inclusive upper bound for numbers (+infinity for none).
+    /// Upper bound for numbers (+infinity for none); inclusive unless `maxExclusive`.
     public var max: Double
+    /// Whether `min` itself is excluded (`> min` rather than `>= min`).
+    public var minExclusive: Bool
+    /// Whether `max` itself is excluded (`< max` rather than `<= max`).
+    public var maxExclusive: Bool
     /// Accepted strings for `.choice`.
     public var choices: [String]
     /// Required list length for `.floatList` (0 = any).
@@ -37,9 +44,11 @@ public struct ParameterSpec: Sendable, Equatable {
 
     /// Creates a spec.
     public init(name: String, kind: Kind, doc: String, defaultValue: ParameterValue,
-                min: Double = -.infinity, max: Double = .infinity, choices: [String] = [], listLength: Int = 0) {
+                min: Double = -.infinity, max: Double = .infinity, minExclusive: Bool = false,
+                maxExclusive: Bool = false, choices: [String] = [], listLength: Int = 0) {
         self.name = name; self.kind = kind; self.doc = doc; self.defaultValue = defaultValue
-        self.min = min; self.max = max; self.choices = choices; self.listLength = listLength
+        self.min = min; self.max = max; self.minExclusive = minExclusive; self.maxExclusive = maxExclusive
+        self.choices = choices; self.listLength = listLength
     }
 }
 
@@ -51,6 +60,8 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     /// FLOAT_LIST values.
     case list([Double])
+    /// String lists (host keys only).
+    case strings([String])
 
     /// How the value is written in a config file.
     public var description: String {
@@ -58,6 +69,7 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
         case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
         case .string(let s): return s
         case .list(let l): return "[" + l.map { ParameterValue.number($0).description }.joined(separator: ", ") + "]"
+        case .strings(let items): return "[" + items.joined(separator: ", ") + "]"
         }
     }
 }
@@ -105,14 +117,18 @@ extension Array where Element == ParameterSpec {
 }
 
 extension ParameterSpec {
-    /// The accepted values in words: "0...1", ">= 0", "adam|adamw", "4 items in 0...1", or "any".
+    /// The accepted values in words: "0...1", "(0, 0.5]", ">= 0", "> 0", "adam|adamw",
+    /// "4 items in 0...1", or "any".
     public var rangeDescription: String {
         func bound(_ d: Double) -> String { ParameterValue.number(d).description }
         var range: String
         switch (min.isFinite, max.isFinite) {
-        case (true, true): range = "\(bound(min))...\(bound(max))"
-        case (true, false): range = ">= \(bound(min))"
-        case (false, true): range = "<= \(bound(max))"
+        case (true, true):
+            range = minExclusive || maxExclusive
+                ? "\(minExclusive ? "(" : "[")\(bound(min)), \(bound(max))\(maxExclusive ? ")" : "]")"
+                : "\(bound(min))...\(bound(max))"
+        case (true, false): range = "\(minExclusive ? ">" : ">=") \(bound(min))"
+        case (false, true): range = "\(maxExclusive ? "<" : "<=") \(bound(max))"
         case (false, false): range = "any"
         }
         switch kind {
@@ -120,6 +136,7 @@ extension ParameterSpec {
         case .string: return "any text"
         case .choice: return choices.joined(separator: "|")
         case .floatList: return (listLength > 0 ? "\(listLength) items" : "items") + (range == "any" ? "" : " in \(range)")
+        case .stringList: return "names"
         case .float, .int: return range
         }
     }

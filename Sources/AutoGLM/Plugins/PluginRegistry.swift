@@ -25,8 +25,11 @@ public struct PluginLoadFailure: Sendable, CustomStringConvertible {
     public var description: String { "\(file): \(reason)" }
 }
 
-/// All components registered by the plugins loaded so far, by kind and name; plus the files
-/// that failed. Loading one bad file never prevents the others from loading.
+/// The components one session (or command) can use, by kind and name: those of the plugin
+/// libraries it loaded and those a program registered in-process; plus the files that failed.
+/// Loading one bad file never prevents the others from loading. Libraries are opened and
+/// initialised once per process (`LoadedLibraries`) and shared by every registry that loads
+/// them; each registry decides on its own which names it accepts.
 public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     /// Libraries that loaded, in load order.
     public private(set) var libraries: [PluginLibrary] = []
@@ -47,61 +50,111 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     }
 
     /// Loads one library file. Returns true if it loaded; otherwise the reason is in `failures`.
+    /// A component whose name this registry already has is refused (reported in `failures`,
+    /// naming both files) while the library's other components are accepted.
     @discardableResult
     public func load(file: String) -> Bool {
         lock.lock(); defer { lock.unlock() }
         let path = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
         if loadedFiles.contains(path) { return true }
         loadedFiles.insert(path)
-        do {
-            let registration = try LibraryLoader.load(path: path, registry: self)
-            for component in registration.components {
-                components[component.info.kind, default: [:]][component.info.name] = component
-            }
-            libraries.append(PluginLibrary(file: path, name: registration.libraryName, version: registration.libraryVersion,
-                                           abi: "1.\(registration.abiMinor)",
-                                           components: registration.components.map(\.info.name)))
-            for problem in registration.rejected { failures.append(PluginLoadFailure(file: path, reason: problem)) }
-            return true
-        } catch {
+        switch LoadedLibraries.load(path: path) {
+        case .failure(let error):
             failures.append(PluginLoadFailure(file: path, reason: "\(error)"))
             return false
+        case .success(let library):
+            var accepted: [String] = []
+            for component in library.components {
+                do {
+                    try add(component)
+                    accepted.append(component.info.name)
+                } catch {
+                    failures.append(PluginLoadFailure(file: path, reason: "\(error)"))
+                }
+            }
+            libraries.append(PluginLibrary(file: path, name: library.libraryName, version: library.libraryVersion,
+                                           abi: "1.\(library.abiMinor)", components: accepted))
+            for problem in library.rejected { failures.append(PluginLoadFailure(file: path, reason: problem)) }
+            return true
         }
     }
 
-    /// The component registered as `name` of `kind`.
-    func component(kind: ComponentKind, name: String) -> RegisteredComponent? { components[kind]?[name] }
+    /// Registers a component described by a C descriptor that lives in this process (a program
+    /// embedding AutoGLM), exactly as a plugin's `register_component` would; `owner` names it in
+    /// listings and messages (e.g. "in-process (train.c)").
+    /// - Throws: `DescriptorError` for a malformed descriptor or a name this registry already has
+    ///   (naming both).
+    public func register(inProcess desc: UnsafePointer<aglm_component_desc>?, owner: String) throws {
+        let component = try DescriptorValidation.component(from: desc, file: owner, abiMinor: HostAPI.abiMinor)
+        lock.lock(); defer { lock.unlock() }
+        try add(component)
+    }
 
-    /// The component registered as `name` of any kind (names are unique per kind).
+    /// Adds a validated component unless its name is taken (caller holds the lock).
+    private func add(_ component: RegisteredComponent) throws {
+        let kind = component.info.kind, name = component.info.name
+        if let other = components[kind]?[name]?.info.file {
+            throw DescriptorError(message: "\(kind.rawValue) '\(name)' is already registered by \(other); rename one of them or remove one file from the plugin search path")
+        }
+        components[kind, default: [:]][name] = component
+    }
+
+    /// The component registered as `name` of `kind`.
+    func component(kind: ComponentKind, name: String) -> RegisteredComponent? {
+        lock.withLock { components[kind]?[name] }
+    }
+
+    /// The components registered as `name` (one per kind at most: names are unique per kind).
     func lookup(name: String) -> [RegisteredComponent] {
-        ComponentKind.allCases.compactMap { components[$0]?[name] }
+        lock.withLock { ComponentKind.allCases.compactMap { components[$0]?[name] } }
     }
 
     /// Public info of every registered component, sorted by kind then name.
     public var allComponents: [ComponentInfo] {
-        ComponentKind.allCases.flatMap { kind in
-            (components[kind] ?? [:]).values.map(\.info).sorted { $0.name < $1.name }
+        lock.withLock {
+            ComponentKind.allCases.flatMap { kind in
+                (components[kind] ?? [:]).values.map(\.info).sorted { $0.name < $1.name }
+            }
         }
     }
 
     /// Public info of the components named `name` (one per kind at most).
     public func info(named name: String) -> [ComponentInfo] { lookup(name: name).map(\.info) }
 
+    /// The schema of the component registered as `name` of `kind`.
     public func schema(kind: ComponentKind, name: String) -> ComponentSchema? { component(kind: kind, name: name)?.schema }
 
-    public func names(kind: ComponentKind) -> [String] { (components[kind] ?? [:]).keys.sorted() }
+    /// Names of the registered components of `kind`, sorted.
+    public func names(kind: ComponentKind) -> [String] { lock.withLock { (components[kind] ?? [:]).keys.sorted() } }
 
     /// The default value of every parameter of `kind`/`name` (empty if it is not registered).
     public func defaultParameters(kind: ComponentKind, name: String) -> [String: ParameterValue] {
         schema(kind: kind, name: name)?.parameters.defaultValues ?? [:]
     }
+}
 
-    /// Where an already registered `name` of `kind` came from (for duplicate messages).
-    func existingFile(kind: ComponentKind, name: String) -> String? { components[kind]?[name]?.info.file }
+/// The plugin libraries this process has opened, by resolved path: each is opened and its
+/// `init` run once per process (as the ABI promises), whatever number of registries load it.
+/// Thread-safe.
+enum LoadedLibraries {
+    /// The outcome of loading each path so far.
+    nonisolated(unsafe) private static var byPath: [String: Result<LibraryRegistration, Error>] = [:]
+    /// Guards `byPath` and serialises library initialisation.
+    private static let lock = NSLock()
+
+    /// The registration of the library at `path` (resolved), loading it on first use.
+    static func load(path: String) -> Result<LibraryRegistration, Error> {
+        lock.withLock {
+            if let known = byPath[path] { return known }
+            let result = Result { try LibraryLoader.load(path: path) }
+            byPath[path] = result
+            return result
+        }
+    }
 }
 
 /// Collects the components one library registers during its init, checking each.
-final class LibraryRegistration {
+final class LibraryRegistration: @unchecked Sendable {
     /// The library file.
     let file: String
     /// ABI minor the library was built against.
@@ -112,11 +165,10 @@ final class LibraryRegistration {
     private(set) var components: [RegisteredComponent] = []
     /// Registrations refused (reported even when init goes on to succeed).
     private(set) var rejected: [String] = []
-    private let registry: PluginRegistry
 
-    init(file: String, abiMinor: UInt32, libraryName: String, libraryVersion: String, registry: PluginRegistry) {
+    init(file: String, abiMinor: UInt32, libraryName: String, libraryVersion: String) {
         self.file = file; self.abiMinor = abiMinor; self.libraryName = libraryName
-        self.libraryVersion = libraryVersion; self.registry = registry
+        self.libraryVersion = libraryVersion
     }
 
     /// Validates and records one descriptor; throws (and remembers) the reason if refused.
@@ -124,9 +176,6 @@ final class LibraryRegistration {
         do {
             let component = try DescriptorValidation.component(from: desc, file: file, abiMinor: abiMinor)
             let kind = component.info.kind, name = component.info.name
-            if let other = registry.existingFile(kind: kind, name: name) {
-                throw DescriptorError(message: "\(kind.rawValue) '\(name)' is already registered by \(other); rename one of them or remove one file from the plugin search path")
-            }
             if components.contains(where: { $0.info.kind == kind && $0.info.name == name }) {
                 throw DescriptorError(message: "\(kind.rawValue) '\(name)' is registered twice by this library")
             }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Learning-rate schedules over optimizer steps.
 public struct LearningRateSchedule: Sendable, Equatable {
-    /// Shape after warmup.
-    public enum Shape: String, Sendable, CaseIterable {
+    /// Shape after warmup (`train.lr_schedule`).
+    public enum Shape: String, Sendable, CaseIterable, HostKeyChoice {
         /// Cosine decay from the peak to `minLR` over the remaining steps.
         case cosine
         /// Linear decay from the peak to `minLR`.
@@ -26,6 +26,13 @@ public struct LearningRateSchedule: Sendable, Equatable {
     /// Creates a schedule.
     public init(peak: Double, minLR: Double, warmup: Int, total: Int, shape: Shape) {
         self.peak = peak; self.minLR = minLR; self.warmup = warmup; self.total = total; self.shape = shape
+    }
+
+    /// The schedule `config` describes: warmup to `optimizer.lr`, then decay to `train.min_lr`
+    /// over `train.steps`.
+    public init(_ config: RunConfig) {
+        self.init(peak: config.lr, minLR: config.train.minLR, warmup: config.train.warmupSteps,
+                  total: config.train.steps, shape: config.train.lrSchedule)
     }
 
     /// Learning rate of 0-based step `it`; during warmup peak·(it+1)/(warmup+1), then the decay

@@ -1,126 +1,131 @@
 import AutoGLMCore
 import Foundation
 
-/// The training loop: warmup + decay schedule, gradient accumulation with a constant effective
-/// batch, clipping by global norm, optimizer/evaluator/callback plugins, periodic evaluation,
-/// JSON-lines log and weights in the run directory.
-public final class Trainer {
+/// The training loop, the one implementation of a training step: warmup + decay schedule,
+/// gradient accumulation with a constant effective batch, clipping by global norm, the optimizer,
+/// evaluator and callback plugins, periodic evaluation, the JSON-lines log and the weights in the
+/// run directory. Built and driven by a `Session`; everything that changes lives in `state`.
+final class Trainer {
+    /// The run's configuration.
+    let config: RunConfig
     /// The model being trained.
-    public let model: GPT
-    private let options: TrainingOptions
-    private let dataset: TokenDataset
-    private let tokenizer: CharTokenizer
-    private let optimizer: OptimizerInstance
-    private let evaluators: [EvaluatorInstance]
-    private let callbacks: [CallbackInstance]
-    private let runDir: RunDirectory
-    private let progress: (TrainingProgress) -> Void
-    private var rng: RandomGenerator
-    private var evalRNG: RandomGenerator
+    let model: GPT
+    /// Updates the parameters.
+    let optimizer: OptimizerInstance
+    /// Evaluators, in config order.
+    let evaluators: [EvaluatorInstance]
+    /// Callbacks, in config order.
+    let callbacks: [CallbackInstance]
+    /// Training and validation tokens.
+    let dataset: TokenDataset
+    /// Where the log and the weights go.
+    let runDirectory: RunDirectory
+    /// Receives every step and evaluation; may ask to stop.
+    var progress: (TrainingProgress) -> TrainingProgress.Reply
+    /// Everything that changes while training.
+    var state: TrainerState
+    /// The learning rate at each step.
+    private let schedule: LearningRateSchedule
 
-    /// Builds the model and every component. Fails (before training) on any plugin error.
-    public init(options: TrainingOptions, registry: PluginRegistry, dataset: TokenDataset, tokenizer: CharTokenizer,
-                progress: @escaping (TrainingProgress) -> Void = { _ in }) throws {
-        self.options = options
+    /// A trainer of `model` from `state` (a fresh run's, or a checkpoint's).
+    init(config: RunConfig, model: GPT, optimizer: OptimizerInstance, evaluators: [EvaluatorInstance],
+         callbacks: [CallbackInstance], dataset: TokenDataset, runDirectory: RunDirectory, state: TrainerState,
+         progress: @escaping (TrainingProgress) -> TrainingProgress.Reply) {
+        self.config = config
+        self.model = model
+        self.optimizer = optimizer
+        self.evaluators = evaluators
+        self.callbacks = callbacks
         self.dataset = dataset
-        self.tokenizer = tokenizer
+        self.runDirectory = runDirectory
+        self.state = state
         self.progress = progress
-        Kernels.setThreads(options.threads)
-        var shape = options.model
-        shape.vocabSize = tokenizer.count
-        model = try GPT(config: shape, attention: options.attention, registry: registry, seed: options.seed)
-        optimizer = try OptimizerInstance(registry: registry, name: options.optimizer.name,
-                                          parameters: options.optimizer.parameters, modelParameters: model.parameters)
-        evaluators = try options.evaluators.map { try EvaluatorInstance(registry: registry, name: $0.name, parameters: $0.parameters) }
-        callbacks = try options.callbacks.map { try CallbackInstance(registry: registry, name: $0.name, parameters: $0.parameters) }
-        runDir = try RunDirectory(path: options.runDir)
-        rng = RandomGenerator(seed: options.seed &+ 1)
-        evalRNG = RandomGenerator(seed: options.seed &+ 2)
+        schedule = LearningRateSchedule(config)
     }
 
-    /// Trains for the configured steps (or until a callback stops it) and writes the weights.
-    public func run() throws -> TrainingResult {
-        try runDir.save(tokenizer: tokenizer)
-        runDir.appendLog(json: options.resolvedConfigJSON)
-        let schedule = LearningRateSchedule(peak: options.lr, minLR: options.minLR, warmup: options.warmupSteps,
-                                            total: options.steps, shape: options.schedule)
-        var control = TrainerControl(accumulationSteps: options.accumulationSteps)
-        var state = TrainerSnapshot()
-        state.maxSteps = options.steps
-        state.runDir = runDir.url.path
-        state.accumulationSteps = control.accumulationSteps
-        let start = Date()
+    /// Trains `steps` more optimizer steps, or until a callback or the progress receiver stops
+    /// it, evaluating every `train.eval_interval` steps, at the configured last step and on a
+    /// stop, and writes the weights at the end. Callbacks see TRAIN_BEGIN and TRAIN_END around
+    /// each call.
+    func train(steps: Int) throws -> TrainingResult {
+        let target = state.step + max(steps, 0)
         let seq = model.config.blockSize
-        try emit(.trainBegin, &state, &control, start)
-        var step = 0
-        var evalSeconds = 0.0
-        while step < options.steps && !control.stop {
-            try emit(.stepBegin, &state, &control, start)
-            let lr = schedule.lr(at: step) * control.lrScale
-            let loss = try trainStep(lr: lr, step: step + 1, accumulation: control.accumulationSteps, seq: seq, state: &state)
-            step += 1
-            state.step = step
+        var control = TrainerControl(lrScale: state.lrScale, accumulationSteps: state.requestedAccumulation)
+        try emit(.trainBegin, &control)
+        while state.step < target && !control.stop {
+            try emit(.stepBegin, &control)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let lr = schedule.lr(at: state.step) * control.lrScale
+            let accumulation = min(max(control.accumulationSteps, 1), config.train.batchSize)
+            let (loss, gradNorm) = try trainStep(lr: lr, step: state.step + 1, accumulation: accumulation, seq: seq)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            state.step += 1
             state.loss = loss
             state.lr = lr
-            state.tokensSeen += options.batchSize * seq
-            state.epoch = state.tokensSeen / max(dataset.train.count, 1)
-            try emit(.stepEnd, &state, &control, start)
-            let last = step == options.steps || control.stop
-            if step % options.logInterval == 0 || last || step == 1 { logStep(state, start) }
-            if (options.evalInterval > 0 && step % options.evalInterval == 0) || last || control.evaluate {
+            state.gradNorm = gradNorm
+            state.accumulationSteps = accumulation
+            state.tokensSeen += config.train.batchSize * seq
+            state.trainSeconds += seconds
+            try emit(.stepEnd, &control)
+            let last = state.step == config.train.steps || state.step == target || control.stop
+            let logged = state.step % config.train.logInterval == 0 || state.step == 1 || last
+            if logged { logStep() }
+            if report(.step, stepSeconds: seconds, logged: logged) == .stop {
+                control.stop = true
+                if !logged { logStep() }  // the last step of the run is always in the log
+            }
+            let interval = config.train.evalInterval
+            if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || control.stop
+                || control.evaluate {
                 control.evaluate = false
-                let evalStart = Date()
                 state.metrics = try evaluate()
-                evalSeconds += Date().timeIntervalSince(evalStart)
-                logEvaluation(state, start)
-                try emit(.evaluate, &state, &control, start)
+                logEvaluation()
+                if report(.evaluation, stepSeconds: 0, logged: true) == .stop { control.stop = true }
+                try emit(.evaluate, &control)
             }
             if control.save {
                 control.save = false
-                if try saveIfFinite(step: step) { try emit(.save, &state, &control, start) }
+                if try saveIfFinite() { try emit(.save, &control) }
             }
+            keep(control)
         }
-        _ = try saveIfFinite(step: step)
-        try emit(.trainEnd, &state, &control, start)
-        let seconds = Date().timeIntervalSince(start)
-        return TrainingResult(steps: step, finalLoss: state.loss, metrics: state.metrics, seconds: seconds,
-                              trainSeconds: seconds - evalSeconds, stoppedEarly: step < options.steps)
+        _ = try saveIfFinite()
+        try emit(.trainEnd, &control)
+        keep(control)
+        return TrainingResult(steps: state.step, finalLoss: state.loss, metrics: state.metrics,
+                              seconds: state.trainSeconds + state.evalSeconds, trainSeconds: state.trainSeconds,
+                              stoppedEarly: state.step < target)
     }
 
-    /// Writes the weights unless one of them is NaN or infinite (after a divergence), so the
-    /// last good weights on disk are never replaced by broken ones. Returns whether it wrote.
-    private func saveIfFinite(step: Int) throws -> Bool {
-        if let bad = model.parameters.first(where: { p in !(0..<p.count).allSatisfy { p.data[$0].isFinite } }) {
-            HostAPI.logger.warning("not saving weights at step \(step): \(bad.name ?? "a parameter") holds NaN or Inf; \(runDir.url.path) keeps the last finite weights")
-            return false
-        }
-        try runDir.save(model: model, attention: options.attention, step: step)
-        return true
+    /// Keeps what callbacks asked for in the state, for the next step and the next call.
+    private func keep(_ control: TrainerControl) {
+        state.lrScale = control.lrScale
+        state.requestedAccumulation = control.accumulationSteps
     }
 
-    /// One optimizer step over `batchSize` sequences split into `accumulation` micro-batches whose
-    /// losses are weighted by their share of the batch, so the gradient equals the full batch's.
-    private func trainStep(lr: Double, step: Int, accumulation: Int, seq: Int, state: inout TrainerSnapshot) throws -> Double {
+    /// One optimizer step over `train.batch_size` sequences split into `accumulation`
+    /// micro-batches whose losses are weighted by their share of the batch, so the gradient equals
+    /// the full batch's. Returns the mean loss and the gradient norm before clipping.
+    private func trainStep(lr: Double, step: Int, accumulation parts: Int, seq: Int) throws -> (Double, Double) {
         let params = model.parameters
         for p in params { p.grad = nil }
-        let parts = min(max(accumulation, 1), options.batchSize)
+        let batchSize = config.train.batchSize
         var total = 0.0
         for part in 0..<parts {
-            let rows = options.batchSize / parts + (part < options.batchSize % parts ? 1 : 0)
-            let (x, y) = TokenDataset.batch(from: dataset.train, batch: rows, seq: seq, rng: &rng)
+            let rows = batchSize / parts + (part < batchSize % parts ? 1 : 0)
+            let (x, y) = TokenDataset.batch(from: dataset.train, batch: rows, seq: seq, rng: &state.batchRNG)
             let (loss, _) = try model.loss(ids: x, targets: y, batch: rows, seq: seq)
-            let share = Float(rows) / Float(options.batchSize)
+            let share = Float(rows) / Float(batchSize)
             total += Double(loss.item) * Double(share)
             try Ops.affine(loss, scale: share, shift: 0).backward()
         }
-        state.accumulationSteps = parts
-        state.gradNorm = clipGradients(params)
+        let norm = clipGradients(params)
         try Autograd.withNoGrad { try optimizer.step(lr: lr, step: step) }
-        return total
+        return (total, norm)
     }
 
-    /// Global L2 norm of all gradients (before clipping); scales them down to `gradClip` if above.
-    /// One task per gradient on the worker pool; the per-tensor sums are added in parameter
+    /// Global L2 norm of all gradients (before clipping); scales them down to `train.grad_clip` if
+    /// above. One task per gradient on the worker pool; the per-tensor sums are added in parameter
     /// order, so the norm does not depend on the thread count.
     private func clipGradients(_ params: [Tensor]) -> Double {
         let grads = params.compactMap(\.grad)
@@ -129,8 +134,9 @@ public final class Trainer {
             Kernels.runTasks(grads.count) { i in out[i] = Kernels.sumOfSquares(grads[i].data, grads[i].count) }
         }
         let norm = sums.reduce(0, +).squareRoot()
-        if options.gradClip > 0 {
-            let coef = Float(options.gradClip / (norm + 1e-6))
+        let clip = config.train.gradClip
+        if clip > 0 {
+            let coef = Float(clip / (norm + 1e-6))
             if coef < 1 {
                 Kernels.runTasks(grads.count) { i in Kernels.scale(grads[i].data, grads[i].count, coef) }
             }
@@ -138,50 +144,82 @@ public final class Trainer {
         return norm
     }
 
-    /// Mean validation loss over `evalBatches` random batches, plus every evaluator's metrics.
-    public func evaluate() throws -> [(name: String, value: Double)] {
+    /// Mean validation loss over `train.eval_batches` random batches, plus every evaluator's
+    /// metrics (named `val/<metric>`).
+    func evaluate() throws -> [Metric] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { state.evalSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         for e in evaluators { try e.reset() }
         var lossSum = 0.0
-        let seq = model.config.blockSize
+        let seq = model.config.blockSize, batches = config.train.evalBatches, batchSize = config.train.batchSize
         try Autograd.withNoGrad {
-            for _ in 0..<max(options.evalBatches, 1) {
-                let (x, y) = TokenDataset.batch(from: dataset.validation, batch: options.batchSize, seq: seq, rng: &evalRNG)
-                let (loss, logits) = try model.loss(ids: x, targets: y, batch: options.batchSize, seq: seq)
+            for _ in 0..<batches {
+                let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
+                let (loss, logits) = try model.loss(ids: x, targets: y, batch: batchSize, seq: seq)
                 lossSum += Double(loss.item)
                 for e in evaluators { try e.update(logits: logits, targets: y) }
             }
         }
-        var metrics: [(name: String, value: Double)] = [("val/loss", lossSum / Double(max(options.evalBatches, 1)))]
+        var metrics = [Metric(name: "val/loss", value: lossSum / Double(batches))]
         for e in evaluators {
-            metrics += try e.compute().map { ("val/\($0.name)", $0.value) }
+            metrics += try e.compute().map { Metric(name: "val/\($0.name)", value: $0.value) }
         }
         return metrics
     }
 
-    private func emit(_ event: TrainingEvent, _ state: inout TrainerSnapshot, _ control: inout TrainerControl, _ start: Date) throws {
-        guard !callbacks.isEmpty else { return }  // the snapshot's clock and /proc reads serve callbacks only
-        state.elapsedSeconds = Date().timeIntervalSince(start)
-        state.residentBytes = ProcessStats.residentBytes
-        for c in callbacks { try c.onEvent(event, state: state, control: &control) }
+    /// Writes the weights unless one of them is NaN or infinite (after a divergence), so the
+    /// last good weights on disk are never replaced by broken ones. Returns whether it wrote.
+    private func saveIfFinite() throws -> Bool {
+        if let bad = model.parameters.first(where: { p in !(0..<p.count).allSatisfy { p.data[$0].isFinite } }) {
+            HostLog.emit(.warning, "not saving weights at step \(state.step): \(bad.name ?? "a parameter") holds NaN or Inf; \(runDirectory.url.path) keeps the last finite weights")
+            return false
+        }
+        try runDirectory.save(model: model, attention: config.attention, step: state.step)
+        return true
     }
 
-    private func logStep(_ state: TrainerSnapshot, _ start: Date) {
-        let elapsed = Date().timeIntervalSince(start)
-        let tps = Double(state.tokensSeen) / max(elapsed, 1e-9)
-        runDir.appendLog(["kind": "step", "step": state.step, "loss": state.loss, "lr": state.lr,
-                          "grad_norm": state.gradNorm, "tokens_per_s": tps, "elapsed_s": elapsed,
-                          "accumulation_steps": state.accumulationSteps])
-        progress(TrainingProgress(kind: .step, step: state.step, maxSteps: options.steps, loss: state.loss, lr: state.lr,
-                                  tokensPerSecond: tps, elapsed: elapsed, metrics: []))
+    /// Delivers `event` to every callback with the current state.
+    private func emit(_ event: TrainingEvent, _ control: inout TrainerControl) throws {
+        guard !callbacks.isEmpty else { return }  // the snapshot's /proc read serves callbacks only
+        var snapshot = TrainerSnapshot()
+        snapshot.step = state.step
+        snapshot.maxSteps = config.train.steps
+        snapshot.epoch = state.tokensSeen / max(dataset.train.count, 1)
+        snapshot.tokensSeen = state.tokensSeen
+        snapshot.loss = state.loss
+        snapshot.lr = state.lr
+        snapshot.gradNorm = state.gradNorm
+        snapshot.elapsedSeconds = state.trainSeconds + state.evalSeconds
+        snapshot.accumulationSteps = state.accumulationSteps
+        snapshot.metrics = state.metrics
+        snapshot.runDir = runDirectory.url.path
+        snapshot.residentBytes = ProcessStats.residentBytes
+        for c in callbacks { try c.onEvent(event, state: snapshot, control: &control) }
     }
 
-    private func logEvaluation(_ state: TrainerSnapshot, _ start: Date) {
-        let elapsed = Date().timeIntervalSince(start)
-        var record: [String: Any] = ["kind": "eval", "step": state.step, "elapsed_s": elapsed]
+    /// Tells the progress receiver about the last step or evaluation.
+    private func report(_ kind: TrainingProgress.Kind, stepSeconds: Double, logged: Bool) -> TrainingProgress.Reply {
+        progress(TrainingProgress(kind: kind, step: state.step, maxSteps: config.train.steps, loss: state.loss,
+                                  lr: state.lr, gradNorm: state.gradNorm, stepSeconds: stepSeconds,
+                                  tokensPerSecond: tokensPerSecond, elapsed: state.trainSeconds + state.evalSeconds,
+                                  logged: logged, metrics: kind == .evaluation ? state.metrics : []))
+    }
+
+    /// Training tokens per second of training time so far.
+    private var tokensPerSecond: Double { Double(state.tokensSeen) / max(state.trainSeconds, 1e-9) }
+
+    /// Appends the last step's record to log.jsonl.
+    private func logStep() {
+        runDirectory.appendLog(["kind": "step", "step": state.step, "loss": state.loss, "lr": state.lr,
+                                "grad_norm": state.gradNorm, "tokens_per_s": tokensPerSecond,
+                                "elapsed_s": state.trainSeconds + state.evalSeconds,
+                                "accumulation_steps": state.accumulationSteps])
+    }
+
+    /// Appends the latest evaluation's record to log.jsonl.
+    private func logEvaluation() {
+        var record: [String: Any] = ["kind": "eval", "step": state.step, "elapsed_s": state.trainSeconds + state.evalSeconds]
         for m in state.metrics { record[m.name] = m.value }
-        runDir.appendLog(record)
-        progress(TrainingProgress(kind: .evaluation, step: state.step, maxSteps: options.steps, loss: state.loss,
-                                  lr: state.lr, tokensPerSecond: Double(state.tokensSeen) / max(elapsed, 1e-9),
-                                  elapsed: elapsed, metrics: state.metrics))
+        runDirectory.appendLog(record)
     }
 }

@@ -1,49 +1,66 @@
 import Foundation
 
-/// A progress update from the trainer, for a terminal line or a log.
+/// A progress update from the trainer, for a terminal line, a log or an embedding program: one
+/// per optimizer step and one per evaluation.
 public struct TrainingProgress: Sendable {
     /// What happened.
     public enum Kind: Sendable {
-        /// A logged training step.
+        /// An optimizer step finished.
         case step
         /// An evaluation finished.
         case evaluation
+    }
+
+    /// What the receiver wants the trainer to do next.
+    public enum Reply: Sendable {
+        /// Go on.
+        case proceed
+        /// End training after this step (like a callback's stop request).
+        case stop
     }
 
     /// What happened.
     public var kind: Kind
     /// Optimizer steps completed.
     public var step: Int
-    /// Configured steps.
+    /// Configured steps (`train.steps`).
     public var maxSteps: Int
     /// Mean training loss of the step.
     public var loss: Double
     /// Learning rate of the step.
     public var lr: Double
-    /// Training tokens per second since the start.
+    /// Global gradient norm of the step, before clipping.
+    public var gradNorm: Double
+    /// Wall time of this step alone (0 for an evaluation).
+    public var stepSeconds: Double
+    /// Training tokens per second over the training so far.
     public var tokensPerSecond: Double
-    /// Seconds since the start.
+    /// Seconds of training and evaluation so far.
     public var elapsed: Double
+    /// Whether this step was written to the run's log (every `train.log_interval` steps, the
+    /// first and the last of a call; a step after which the receiver stops training is written
+    /// after this report).
+    public var logged: Bool
     /// Evaluation metrics (for `.evaluation`).
-    public var metrics: [(name: String, value: Double)]
+    public var metrics: [Metric]
 
-    /// Estimated seconds to the last step.
-    public var eta: Double { step > 0 ? elapsed / Double(step) * Double(maxSteps - step) : 0 }
+    /// Estimated seconds to the last configured step.
+    public var eta: Double { step > 0 ? elapsed / Double(step) * Double(max(maxSteps - step, 0)) : 0 }
 }
 
-/// What a finished training run reports.
+/// What a call that trained reports.
 public struct TrainingResult: Sendable {
-    /// Optimizer steps completed.
+    /// Optimizer steps completed in the run so far.
     public var steps: Int
     /// Mean training loss of the last step.
     public var finalLoss: Double
-    /// Metrics of the last evaluation.
-    public var metrics: [(name: String, value: Double)]
-    /// Wall time of the training loop (evaluation included).
+    /// Metrics of the latest evaluation.
+    public var metrics: [Metric]
+    /// Wall time of training and evaluation so far.
     public var seconds: Double
-    /// Wall time of the training loop without the evaluations.
+    /// Wall time of the training steps alone so far.
     public var trainSeconds: Double
-    /// Whether a callback stopped the run early.
+    /// Whether a callback (or the progress receiver) stopped training before the steps asked for.
     public var stoppedEarly: Bool
 
     /// The last value of `name` ("val/loss"), if evaluated.

@@ -26,7 +26,7 @@ enum CallbackConformance {
                     state.step += 1; state.loss = 3.0 / Double(state.step); state.lr = 1e-3; state.gradNorm = 0.5
                     state.tokensSeen += 64
                 }
-                if event == .evaluate { state.metrics = [("val/loss", 2.5), ("val/perplexity", 12.2)] }
+                if event == .evaluate { state.metrics = [Metric(name: "val/loss", value: 2.5), Metric(name: "val/perplexity", value: 12.2)] }
                 try callback.onEvent(event, state: state, control: &control)
                 if control.stop { requests.append("stop@\(event)") }
             }

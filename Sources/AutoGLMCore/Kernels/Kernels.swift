@@ -4,9 +4,9 @@ import Foundation
 
 /// Low-level float32 kernels on raw pointers, shared by the ops and the host API.
 ///
-/// Threading: every parallel kernel, GEMMs included, runs on one pool (`ck_pool_run`: the
-/// caller plus `threads - 1` workers that spin briefly between regions), with at most `threads`
-/// tasks per region. OpenBLAS itself is kept single-threaded: its own thread pool would
+/// Threading: every parallel kernel, GEMMs included, runs on the calling thread's worker pool
+/// (`WorkerPool`: the caller plus `threads - 1` workers that spin briefly between regions), with
+/// at most `threads` tasks per region. OpenBLAS itself is kept single-threaded: its own thread pool would
 /// compete with the host's workers for the same cores, and its workers either spin between
 /// calls (stealing the cores from the element kernels) or sleep (and pay a wake-up on every
 /// GEMM of a training step). Large GEMMs are split into row or column panels instead, one
@@ -21,14 +21,15 @@ public enum Kernels {
     /// costs microseconds: far too much to ask on every kernel call).
     public static let coreCount = max(ProcessInfo.processInfo.activeProcessorCount, 1)
 
-    /// Workers the parallel kernels use (default: every core); see `setThreads`. Set it between
-    /// steps, not while kernels run.
-    nonisolated(unsafe) public private(set) static var threads = coreCount
+    /// Threads the parallel kernels on this thread use: those of the current `WorkerPool`
+    /// (default: every core).
+    @inlinable public static var threads: Int { Int(ck_pool_threads(WorkerPool.currentRaw)) }
 
-    /// Sets the number of workers of the parallel kernels and GEMMs (at least 1; more than the
-    /// cores is allowed but only oversubscribes them).
+    /// Sets the threads of the process-wide pool (`WorkerPool.shared`), used where no session's
+    /// pool is current (at least 1; more than the cores only oversubscribes them). Set it
+    /// between steps, not while kernels run.
     public static func setThreads(_ n: Int) {
-        threads = max(n, 1)
+        WorkerPool.shared.threads = max(n, 1)
     }
 
     /// Makes OpenBLAS single-threaded, once, before its first GEMM (see the type's comment).
@@ -124,12 +125,12 @@ public enum Kernels {
         }
     }
 
-    /// Runs `task(0..<count)` on the worker pool and returns when all have finished.
+    /// Runs `task(0..<count)` on the current worker pool and returns when all have finished.
     @inlinable public static func runTasks(_ count: Int, _ task: (Int) -> Void) {
         withoutActuallyEscaping(task) { task in
             var body = task
             withUnsafeMutablePointer(to: &body) { pointer in
-                ck_pool_run(Int64(count), Int32(threads), { context, index in
+                ck_pool_run(WorkerPool.currentRaw, Int64(count), { context, index in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
                 }, pointer)
             }

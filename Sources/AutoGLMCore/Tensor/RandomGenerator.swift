@@ -1,8 +1,10 @@
 import Foundation
 
 /// Deterministic, seedable random numbers (xoshiro256** seeded through SplitMix64), so a run's
-/// initialisation and batches are reproducible from its seed on every platform.
-public struct RandomGenerator: RandomNumberGenerator, Sendable {
+/// initialisation and batches are reproducible from its seed on every platform. Encodes as its
+/// four state words in hexadecimal (exact in any JSON reader), so a checkpoint continues the
+/// exact stream.
+public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     /// A generator whose whole stream is determined by `seed`.
@@ -26,6 +28,25 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         precondition(state.count == 4)
         s = (state[0], state[1], state[2], state[3])
     }
+
+    /// Reads the four state words (refusing any other count, or the all-zero state xoshiro
+    /// never leaves).
+    public init(from decoder: Decoder) throws {
+        let words = try [String](from: decoder).compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "a random generator state is 4 words, not all zero"))
+        }
+        self.init(state: words)
+    }
+
+    /// Writes the four state words.
+    public func encode(to encoder: Encoder) throws {
+        try state.map { String($0, radix: 16) }.encode(to: encoder)
+    }
+
+    /// Same state.
+    public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool { a.state == b.state }
 
     /// Next 64 random bits.
     public mutating func next() -> UInt64 {
