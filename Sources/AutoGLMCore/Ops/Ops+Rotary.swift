@@ -19,7 +19,8 @@ extension Ops {
     /// of the pair's larger |x|). Hugging Face's float32 table rounds θ_i and the angle first,
     /// which at position p costs up to about p · 2^-23 radians (2.4e-4 at p = 2048): the two
     /// agree to that. No [D, D] rotation matrix is formed; rows run in parallel. The backward
-    /// is the inverse rotation (the same pairs turned by -a, the transpose of the forward's).
+    /// is the inverse rotation (the same pairs turned by -a, the transpose of the forward's);
+    /// when recorded, the table (T · D floats) is kept for it.
     /// Throws when x has fewer than 2 dimensions, D is odd, positionOffset is negative or the
     /// last position overflows, or base is not a finite number > 0.
     public static func rotary(_ x: Tensor, positionOffset: Int, base: Double) throws -> Tensor {
