@@ -162,7 +162,7 @@ extension Ops {
                 mapRow(k, r.count, pa + lo * ia, ia, pb + lo * ib, ib, po + lo)
             }
         } else {
-            Kernels.parallelFor(plan.outer, minChunk: max(1, elementwiseGrain / inner)) { rows in
+            Kernels.parallelFor(plan.outer, minChunk: Swift.max(1, elementwiseGrain / inner)) { rows in
                 plan.forEachRow(rows) { r, oa, ob in
                     mapRow(k, inner, pa + oa, ia, pb + ob, ib, po + r * inner)
                 }
@@ -193,7 +193,7 @@ extension Ops {
                     gradRow(r.count, pg + lo, pa + lo, 1, pb + lo * ib, ib, da + lo, accumulate: acc) { g, x, y in k.gradA(g, x, y) }
                 }
             } else if disjoint {
-                Kernels.parallelFor(plan.outer, minChunk: max(1, elementwiseGrain / inner), run)
+                Kernels.parallelFor(plan.outer, minChunk: Swift.max(1, elementwiseGrain / inner), run)
             } else {
                 run(0..<plan.outer)
             }
@@ -212,7 +212,7 @@ extension Ops {
                     gradRow(r.count, pg + lo, pb + lo, 1, pa + lo * ia, ia, db + lo, accumulate: acc) { g, y, x in k.gradB(g, x, y) }
                 }
             } else if disjoint {
-                Kernels.parallelFor(plan.outer, minChunk: max(1, elementwiseGrain / inner), run)
+                Kernels.parallelFor(plan.outer, minChunk: Swift.max(1, elementwiseGrain / inner), run)
             } else {
                 run(0..<plan.outer)
             }

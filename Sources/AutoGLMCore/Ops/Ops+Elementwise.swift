@@ -24,6 +24,13 @@ struct DivKernel: BinaryKernel {
     @inline(__always) func gradB(_ g: Float, _ a: Float, _ b: Float) -> Float { -g * a / (b * b) }
 }
 
+struct MaximumKernel: BinaryKernel {
+    // Neither a >= b nor a < b: one of them is NaN, and so is the result.
+    @inline(__always) func f(_ a: Float, _ b: Float) -> Float { a >= b ? a : (a < b ? b : .nan) }
+    @inline(__always) func gradA(_ g: Float, _ a: Float, _ b: Float) -> Float { a >= b ? g : 0 }
+    @inline(__always) func gradB(_ g: Float, _ a: Float, _ b: Float) -> Float { a >= b ? 0 : g }
+}
+
 extension Ops {
     /// Runs a broadcasting binary op and records its backward.
     static func binary<K: BinaryKernel>(_ k: K, _ a: Tensor, _ b: Tensor, op: String) throws -> Tensor {
@@ -51,6 +58,15 @@ extension Ops {
     /// a / b (elementwise) with NumPy broadcasting. Throws when the shapes are incompatible.
     public static func div(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         try binary(DivKernel(), a, b, op: "div")
+    }
+
+    /// The larger of a and b, elementwise, with NumPy broadcasting; NaN where either is NaN
+    /// (like `torch.maximum`). The whole gradient goes to a where a >= b and to b elsewhere, so
+    /// on a tie (a == b) a gets all of it and b none (PyTorch instead gives each half), and where
+    /// either is NaN b gets it. A broadcast operand gets the sum over the output elements it
+    /// was chosen for. Throws when the shapes are incompatible.
+    public static func maximum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        try binary(MaximumKernel(), a, b, op: "maximum")
     }
 
     /// Applies `f` elementwise from `src` into `dst` over `n` elements, in parallel when large.

@@ -23,7 +23,7 @@ extension Ops {
             // a has the output's shape, so every element of da is written exactly once.
             let (da, acc) = a.gradDestination(), pg = g.data, pa = a.data, pm = mask.data
             let inner = plan.inner, im = plan.innerB
-            Kernels.parallelFor(plan.outer, minChunk: max(1, elementwiseGrain / inner)) { rows in
+            Kernels.parallelFor(plan.outer, minChunk: Swift.max(1, elementwiseGrain / inner)) { rows in
                 plan.forEachRow(rows) { r, oa, om in
                     let o = r * inner
                     gradRow(inner, pg + o, pa + oa, 1, pm + om, im, da + oa, accumulate: acc) { g, _, m in m != 0 ? g : 0 }
@@ -120,13 +120,13 @@ extension Ops {
     /// also j > i + (cols - rows) - window (each query sees at most `window` keys). Negative
     /// rows or cols count as 0.
     public static func causalMask(rows: Int, cols: Int, window: Int) -> Tensor {
-        let rows = max(rows, 0), cols = max(cols, 0)
+        let rows = Swift.max(rows, 0), cols = Swift.max(cols, 0)
         let out = Tensor(zeros: [rows, cols])
         let p = out.data
         for i in 0..<rows {
             let diag = i + cols - rows                      // last allowed column
             let last = min(cols - 1, diag)
-            let first = window > 0 ? max(0, diag - window + 1) : 0
+            let first = window > 0 ? Swift.max(0, diag - window + 1) : 0
             if last >= first {
                 for j in first...last { p[i * cols + j] = 1 }
             }

@@ -33,7 +33,7 @@ extension Ops {
         let sizeA = ar * ac, sizeB = br * bc, sizeC = m * n
         let batches = batchPlan.count
         // lda/ldb are the stored row lengths; BLAS wants them >= 1 even for empty matrices.
-        let lda = max(ac, 1), ldb = max(bc, 1), ldc = max(n, 1)
+        let lda = Swift.max(ac, 1), ldb = Swift.max(bc, 1), ldc = Swift.max(n, 1)
         let foldA = !transposeA && b.count == sizeB && batches > 1   // b is one matrix for every batch
         let pa = a.data, pb = b.data, pc = out.data
         if out.count > 0 && k > 0 {
@@ -130,7 +130,7 @@ extension Ops {
             throw TensorError("linear: residual \(residual.shape) is not the output's shape \(outShape)")
         }
         let out = Tensor(uninitialized: outShape)   // the GEMM writes every element (zeros when in is 0)
-        let ldx = max(inF, 1), ldy = max(outF, 1)
+        let ldx = Swift.max(inF, 1), ldy = Swift.max(outF, 1)
         if out.count > 0 {
             Kernels.gemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
                          b: weight.data, ldb: ldx, start: residual.map { .copy($0.data) } ?? .zero, c: out.data, ldc: ldy)

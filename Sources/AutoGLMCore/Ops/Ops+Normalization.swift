@@ -50,7 +50,7 @@ extension Ops {
             let dx = dest?.pointer, acc = dest?.accumulate ?? true
             let needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
             // Row chunks, each with private dW/dB partial sums, reduced afterwards.
-            let chunks = max(1, min(Kernels.threads, nRows * c / elementwiseGrain))
+            let chunks = Swift.max(1, min(Kernels.threads, nRows * c / elementwiseGrain))
             let perChunk = (nRows + chunks - 1) / chunks
             let partials = (needW || needB) ? TensorStorage(count: chunks * 2 * c) : nil
             let pp = partials?.pointer

@@ -62,7 +62,7 @@ extension Ops {
     public static func transpose(_ a: Tensor, _ d0: Int, _ d1: Int) throws -> Tensor {
         let x = try normalizeDim(d0, ndim: a.ndim, op: "transpose")
         let y = try normalizeDim(d1, ndim: a.ndim, op: "transpose")
-        let lo = min(x, y), hi = max(x, y)
+        let lo = min(x, y), hi = Swift.max(x, y)
         var shape = a.shape
         shape.swapAt(lo, hi)
         let out = Tensor(uninitialized: shape)  // every element is written below

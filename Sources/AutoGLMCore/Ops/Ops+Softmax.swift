@@ -18,7 +18,7 @@ extension Ops {
         // Number of leading columns that take part in row r.
         @inline(__always) func allowed(_ r: Int) -> Int {
             guard causal else { return cols }
-            return min(cols, max(0, r % max(rows, 1) + offset + 1))
+            return min(cols, Swift.max(0, r % Swift.max(rows, 1) + offset + 1))
         }
         parallelRows(nRows, rowCost: cols * 4) { range in
             for r in range {

@@ -111,7 +111,7 @@ extension Ops {
     /// Number of row-chunks to use for `rows` rows of `rowCost` elements each.
     @inline(__always)
     static func parallelRows(_ rows: Int, rowCost: Int, _ body: (Range<Int>) -> Void) {
-        let minRows = max(1, elementwiseGrain / max(rowCost, 1))
+        let minRows = Swift.max(1, elementwiseGrain / Swift.max(rowCost, 1))
         Kernels.parallelFor(rows, minChunk: minRows, body)
     }
 }
