@@ -1,10 +1,14 @@
 # The two set-up commands of the README:
 #   make demo   installs what is missing, builds everything, trains on the default corpus, samples
 #   make test   installs what is missing, builds everything, runs the whole test suite
+# and, for CI and format work:
+#   make fuzz   fuzzes the safetensors parser for FUZZ_SECONDS (libFuzzer + AddressSanitizer)
 SWIFT ?= swift
+SWIFTC ?= swiftc
 CONFIG ?= release
+FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test readme clean
+.PHONY: deps build demo test fuzz readme clean
 
 deps:
 	./scripts/install-deps.sh
@@ -22,6 +26,27 @@ test: build
 # Regenerates README.md's config reference from the key table (a test checks it is current).
 readme: build
 	./scripts/update-readme.sh .build/$(CONFIG)/autoglm
+
+# The fuzz target compiles only the parser's standard-library files and its entry point
+# (Tests/Fuzz/safetensors/FuzzEntry.swift). New inputs go to .build/fuzz/corpus (the seeds in
+# Tests/Fuzz/safetensors/corpus are only read); a crashing input is saved as
+# .build/fuzz/crash-*: add it to the seeds as corpus/crash-NAME and a regression test.
+FUZZ_OUT := .build/fuzz
+FUZZ_SOURCES := $(addprefix Sources/AutoGLM/Checkpoint/,StrictJSONReader.swift SafetensorsDType.swift SafetensorsLayout.swift) \
+	Tests/Fuzz/safetensors/FuzzEntry.swift
+
+$(FUZZ_OUT)/safetensors: $(FUZZ_SOURCES)
+	mkdir -p $(FUZZ_OUT)
+	$(SWIFTC) -O -g -sanitize=fuzzer,address -parse-as-library -module-name SafetensorsFuzz -use-ld=lld \
+		$(FUZZ_SOURCES) -o $@
+
+# SWIFT_BACKTRACE=enable=no: libFuzzer reports the crash itself (Swift's backtracer, reading the
+# crashed process's memory, would trip AddressSanitizer and bury the finding).
+fuzz: $(FUZZ_OUT)/safetensors
+	mkdir -p $(FUZZ_OUT)/corpus
+	SWIFT_BACKTRACE=enable=no $(FUZZ_OUT)/safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+		-dict=Tests/Fuzz/safetensors/safetensors.dict -artifact_prefix=$(FUZZ_OUT)/ \
+		$(FUZZ_OUT)/corpus Tests/Fuzz/safetensors/corpus
 
 clean:
 	rm -rf .build runs

@@ -1,70 +1,66 @@
 import AutoGLMCore
 import Foundation
 
-/// Reads and writes the safetensors format (8-byte little-endian header length, JSON header of
-/// name → {dtype, shape, data_offsets} plus optional `__metadata__`, then the raw data) for
-/// float32 tensors. Reading checks every offset and size and refuses a damaged file whole.
+/// Reads and writes AutoGLM's tensors as safetensors files (the format: `SafetensorsLayout`).
+/// Writing is atomic (`AtomicFile`) and deterministic: the same tensors and metadata give the
+/// same bytes whatever their order, laid out as the reference writer lays them out. Reading
+/// refuses a malformed file whole, with a message naming the file and what is wrong.
 public enum Safetensors {
-    /// Writes `tensors` (unique names) and string `metadata` to `url` atomically.
+    /// Writes `tensors` (unique names) as F32 with string `metadata` to `url`, atomically.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
-        var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
-        var offset = 0
-        for (name, t) in tensors {
-            let bytes = t.count * 4
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
-            offset += bytes
+        let layout: SafetensorsLayout
+        do {
+            layout = try SafetensorsLayout(laying: tensors.map { ($0.name, .f32, $0.tensor.shape) }, metadata: metadata)
+        } catch let error as SafetensorsFormatError {
+            throw CheckpointError(message: "\(url.path): cannot write these tensors: \(error.reason)")
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data is aligned
-        var out = Data(capacity: 8 + json.count + offset)
-        var length = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(json)
-        for (_, t) in tensors { out.append(UnsafeBufferPointer(start: t.data, count: t.count)) }
-        try out.write(to: url, options: .atomic)
+        // The layout refused repeated names, so the keys are unique.
+        let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })
+        let header = layout.encodedHeader()
+        try AtomicFile.write(to: url) { output in
+            try header.withUnsafeBytes { try output.append($0) }
+            for entry in layout.entries {
+                let tensor = byName[entry.name]!
+                try output.append(UnsafeRawBufferPointer(start: tensor.data, count: tensor.count * MemoryLayout<Float>.size))
+            }
+        }
     }
 
-    /// The tensors and metadata of the file at `url`.
+    /// The tensors and metadata of the file at `url`. F32 tensors are read as they are; F16,
+    /// BF16 and F64 ones are converted to float32 (`Float32Conversion`); a file holding any
+    /// other element type is refused, naming its tensors.
     public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let data = try Data(contentsOf: url, options: .mappedIfSafe)
-        func fail(_ why: String) -> Error { CheckpointError(message: "\(url.path): not a valid safetensors file: \(why)") }
-        guard data.count >= 8 else { throw fail("shorter than its 8-byte header length") }
-        let length = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard length <= UInt64(data.count - 8), length <= 100_000_000 else { throw fail("header length \(length) exceeds the file") }
-        let start = 8 + Int(length)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<start)) as? [String: Any] else {
-            throw fail("header is not a JSON object")
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw CheckpointError(message: "\(url.path): cannot read: \(error.localizedDescription)")
         }
-        var tensors: [String: Tensor] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let m = value as? [String: String] else { throw fail("__metadata__ is not a string map") }
-                metadata = m; continue
+        return try data.withUnsafeBytes { file in
+            let (layout, dataStart) = try parse(file, url: url)
+            let unloadable = layout.entries.filter { !Float32Conversion.loadable.contains($0.dtype) }
+            guard unloadable.isEmpty else {
+                let listed = unloadable.prefix(5).map { "'\($0.name)' (\($0.dtype.rawValue))" }.joined(separator: ", ")
+                let more = unloadable.count > 5 ? " and \(unloadable.count - 5) more" : ""
+                throw CheckpointError(message: "\(url.path): cannot load tensor\(unloadable.count > 1 ? "s" : "") \(listed)\(more): AutoGLM loads F32, F16, BF16 and F64 tensors (as float32); convert the others to float32 before loading")
             }
-            guard let entry = value as? [String: Any], entry["dtype"] as? String == "F32",
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw fail("entry '\(name)' is not an F32 tensor with shape and data_offsets")
+            var tensors: [String: Tensor] = [:]
+            for entry in layout.entries {
+                let tensor = Tensor(zeros: entry.shape)
+                let bytes = UnsafeRawBufferPointer(rebasing: file[dataStart + entry.dataOffsets.lowerBound ..< dataStart + entry.dataOffsets.upperBound])
+                Float32Conversion.convert(bytes, from: entry.dtype, into: tensor.data)
+                tensors[entry.name] = tensor
             }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] - offsets[0] == count * 4,
-                  start + offsets[1] <= data.count else {
-                throw fail("entry '\(name)': data_offsets \(offsets) do not match shape \(shape) or run past the end")
-            }
-            let t = Tensor(zeros: shape)
-            _ = data.withUnsafeBytes { raw in
-                memcpy(t.data, raw.baseAddress! + start + offsets[0], count * 4)
-            }
-            tensors[name] = t
+            return (tensors, layout.metadata)
         }
-        return (tensors, metadata)
     }
-}
 
-/// A checkpoint or run directory that cannot be used.
-public struct CheckpointError: Error, CustomStringConvertible {
-    /// What is wrong.
-    public let message: String
-    public var description: String { message }
+    /// The validated layout of `file` (the bytes of `url`), or an error naming `url`.
+    static func parse(_ file: UnsafeRawBufferPointer, url: URL) throws -> (layout: SafetensorsLayout, dataStart: Int) {
+        do {
+            return try SafetensorsLayout.parse(file)
+        } catch let error as SafetensorsFormatError {
+            throw CheckpointError(message: "\(url.path): not a valid safetensors file: \(error.reason)")
+        }
+    }
 }
