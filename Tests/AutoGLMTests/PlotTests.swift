@@ -134,11 +134,15 @@ final class PlotTests: XCTestCase {
     }
 
     func testLogTicksUseOneTwoFiveOrDecades() {
-        let loss = AxisTicks.logarithmic(min: 1.2, max: 4.5)  // under a decade: every integer mantissa
-        XCTAssertEqual(loss.labels, ["2", "3", "4"])
+        let loss = AxisTicks.logarithmic(min: 1.2, max: 9)  // under a decade: every integer mantissa
+        XCTAssertEqual(loss.labels, ["2", "3", "4", "5", "6", "7", "8", "9"])
         XCTAssertTrue(loss.logarithmic)
         XCTAssertLessThan(loss.lower, 1.2)
-        XCTAssertGreaterThan(loss.upper, 4.5)
+        XCTAssertGreaterThan(loss.upper, 9)
+        // 2.3 to 4.2 holds only the mantissas 3 and 4: linear steps of nice(1.9 / 5) = 0.5 instead.
+        let narrow = AxisTicks.logarithmic(min: 2.3, max: 4.2)
+        XCTAssertEqual(narrow.labels, ["2.5", "3.0", "3.5", "4.0"])
+        XCTAssertTrue(narrow.logarithmic)
         let lr = AxisTicks.logarithmic(min: 1e-5, max: 1e-2)  // three decades: 1, 2, 5
         XCTAssertEqual(lr.labels, ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3", "1e-2"])
         let wide = AxisTicks.logarithmic(min: 0.1, max: 1e7)  // eight decades: every other decade

@@ -55,7 +55,13 @@ public struct AxisTicks: Sendable, Equatable {
                 if log10(v) >= lo - 1e-12 && log10(v) <= hi + 1e-12 { values.append(v) }
             }
         }
-        return AxisTicks(lower: pow(10, lo), upper: pow(10, hi), values: values,
+        let lower = pow(10, lo), upper = pow(10, hi)
+        if values.count < 4 {  // well under a decade: linear nice steps, placed logarithmically
+            let linear = AxisTicks.linear(min: lower, max: upper)
+            let inside = zip(linear.values, linear.labels).filter { $0.0 > 0 && $0.0 >= lower && $0.0 <= upper }
+            return AxisTicks(lower: lower, upper: upper, values: inside.map(\.0), labels: inside.map(\.1), logarithmic: true)
+        }
+        return AxisTicks(lower: lower, upper: upper, values: values,
                          labels: labels(values, stepExponents: values.map(exponent)), logarithmic: true)
     }
 

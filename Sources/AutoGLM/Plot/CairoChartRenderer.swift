@@ -5,7 +5,7 @@ import Foundation
 /// the legend (wrapped into rows), then the panels, which share the x axis and its ticks; each
 /// has its title, a grid at the ticks, a y axis (linear with nice numbers, or logarithmic) and
 /// its series clipped to the plot area. Sizes scale with the chart (the reference is
-/// 1200 × 800).
+/// 1200 × 800; text never shrinks below 0.8 of its reference size).
 public enum CairoChartRenderer {
     /// An output format.
     public enum Format: String, Sendable, CaseIterable {
@@ -62,7 +62,7 @@ private struct ChartPainter {
     init(cr: OpaquePointer, chart: Chart) {
         self.cr = cr
         self.chart = chart
-        s = min(max(min(Double(chart.width) / 1200, Double(chart.height) / 800), 0.5), 4)
+        s = min(max(min(Double(chart.width) / 1200, Double(chart.height) / 800), 0.8), 4)  // text stays legible
     }
 
     // Sizes at the reference scale.
