@@ -12,7 +12,13 @@ struct PlotCommand: ParsableCommand {
 
     /// What --format accepts.
     enum Formats: String, ExpressibleByArgument, CaseIterable {
-        case svg, png, both
+        /// PREFIX.svg only.
+        case svg
+        /// PREFIX.png only.
+        case png
+        /// Both files.
+        case both
+        /// The files to write, in order.
         var formats: [CairoChartRenderer.Format] { self == .both ? [.svg, .png] : [self == .svg ? .svg : .png] }
     }
 

@@ -54,11 +54,14 @@ public enum CairoChartRenderer {
 
 /// One drawing of a chart on a cairo context.
 private struct ChartPainter {
+    /// The cairo context (cairo_t *), borrowed for the drawing.
     let cr: OpaquePointer
+    /// What to draw.
     let chart: Chart
     /// Scale of every size against the 1200 × 800 reference.
     let s: Double
 
+    /// A painter of `chart` on `cr`.
     init(cr: OpaquePointer, chart: Chart) {
         self.cr = cr
         self.chart = chart
@@ -80,6 +83,7 @@ private struct ChartPainter {
         var y: AxisTicks
     }
 
+    /// Draws the whole chart.
     func draw() {
         setColor(ChartColor(255, 255, 255))
         cairo_paint(cr)
@@ -203,6 +207,7 @@ private struct ChartPainter {
 
     // MARK: - primitives
 
+    /// Sets the source colour.
     private func setColor(_ c: ChartColor) { cairo_set_source_rgb(cr, c.red, c.green, c.blue) }
 
     /// A 1-pixel line in `color` on pixel centres (sharp in the PNG).
@@ -244,11 +249,13 @@ private struct ChartPainter {
         cairo_stroke(cr)
     }
 
+    /// Selects DejaVu Sans (fontconfig falls back to another sans-serif font) at `size` pixels.
     private func font(size: Double, bold: Bool) {
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
     }
 
+    /// The advance width of `string` in that font.
     private func textWidth(_ string: String, size: Double, bold: Bool = false) -> Double {
         font(size: size, bold: bold)
         var extents = cairo_text_extents_t()
