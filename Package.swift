@@ -53,6 +53,9 @@ let package = Package(
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
+        // cairo's 2D drawing with SVG and PNG output, for `autoglm plot` (Debian: libcairo2-dev).
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
         // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
         .target(
             name: "CKernels",
@@ -64,11 +67,11 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
         ),
-        // The host: plugin loader, host API table, GPT model, trainer, config.
+        // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM",
+                "AutoGLMCore", "CAutoGLM", "CCairo",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,6 +1,6 @@
 /*
  * plugins/common/aglm_log_util.h — the output file shared by the bundled logging callbacks
- * (csv_log, jsonl_log), included as `#include "../common/aglm_log_util.h"`.
+ * (csv_log, jsonl_log, tensorboard), included as `#include "../common/aglm_log_util.h"`.
  *
  * Header-only (`static inline`), built on include/autoglm/helpers.h; the same threading rules
  * apply (a helper taking a ctx only during the call that received it, on its thread).
@@ -8,6 +8,8 @@
  * Life of an aglm_log_file: aglm_log_init in create (copies the `file` and `every` parameters),
  * aglm_log_resolve when the run directory is known (TRAIN_BEGIN), aglm_log_open, writes,
  * aglm_log_close at TRAIN_END (or from destroy after an abnormal end), aglm_log_free in destroy.
+ * A plugin that names its file itself (tensorboard) fills `file` and `every` instead of calling
+ * aglm_log_init and opens the file itself; the rest is the same.
  */
 #ifndef AGLM_LOG_UTIL_H
 #define AGLM_LOG_UTIL_H
@@ -21,7 +23,8 @@
 
 /** A logging callback's output file. */
 typedef struct aglm_log_file {
-    char *file;    /**< the `file` parameter (plugin-owned copy, not empty) */
+    char *file;    /**< the file name, not empty (plugin-owned copy of the `file` parameter, or a
+                        name the plugin made, e.g. tensorboard's events.out.tfevents.*) */
     int64_t every; /**< the `every` parameter (>= 1) */
     char *path;    /**< `file` resolved against the run directory (after aglm_log_resolve) */
     FILE *out;     /**< the open stream, between aglm_log_open and aglm_log_close (else NULL) */
@@ -46,23 +49,36 @@ static inline aglm_status aglm_log_init(const aglm_host_api *host, aglm_ctx *ctx
     return AGLM_OK;
 }
 
-/** Sets f->path to f->file resolved against `run_dir`: an absolute file, or a NULL or empty
- *  run_dir, leaves it as is; otherwise run_dir/file. */
+/** A new malloc'd path: `name` resolved against `dir` (an absolute name, or a NULL or empty
+ *  dir, gives name as is; an empty name gives dir; otherwise dir/name). NULL, with the error
+ *  set, when out of memory; the caller frees the result. */
+static inline char *aglm_log_join(const aglm_host_api *host, aglm_ctx *ctx, const char *dir,
+                                  const char *name) {
+    const char *d = dir != NULL ? dir : "";
+    const size_t dn = strlen(d), n = strlen(name);
+    char *path = (char *)malloc(dn + n + 2);
+    if (path == NULL) {
+        aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    if (name[0] == '/' || dn == 0) {
+        memcpy(path, name, n + 1);
+    } else if (n == 0) {
+        memcpy(path, d, dn + 1);
+    } else {
+        memcpy(path, d, dn);
+        path[dn] = '/';
+        memcpy(path + dn + 1, name, n + 1);
+    }
+    return path;
+}
+
+/** Sets f->path to f->file resolved against `run_dir` (see aglm_log_join). */
 static inline aglm_status aglm_log_resolve(const aglm_host_api *host, aglm_ctx *ctx,
                                            aglm_log_file *f, const char *run_dir) {
-    const char *dir = run_dir != NULL ? run_dir : "";
-    const size_t d = strlen(dir), n = strlen(f->file);
     free(f->path);
-    f->path = (char *)malloc(d + n + 2);
-    if (f->path == NULL) return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory");
-    if (f->file[0] == '/' || d == 0) {
-        memcpy(f->path, f->file, n + 1);
-    } else {
-        memcpy(f->path, dir, d);
-        f->path[d] = '/';
-        memcpy(f->path + d + 1, f->file, n + 1);
-    }
-    return AGLM_OK;
+    f->path = aglm_log_join(host, ctx, run_dir, f->file);
+    return f->path != NULL ? AGLM_OK : AGLM_ERR_OUT_OF_MEMORY;
 }
 
 /** Opens f->path (resolved) for appending; a resumed run continues the file. */
