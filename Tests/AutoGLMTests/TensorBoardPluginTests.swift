@@ -193,7 +193,7 @@ final class TensorBoardPluginTests: XCTestCase {
                 expected.append(ScalarEvent(step: Int64(step), scalars: scalars))
             }
             if let metrics = evaluations[step] {
-                s.metrics = metrics.map { (name: $0.0, value: $0.1) }
+                s.metrics = metrics.map { Metric(name: $0.0, value: $0.1) }
                 try send(.evaluate, s)
                 try send(.save, s)
                 expected.append(ScalarEvent(step: Int64(step), scalars: metrics.map { Scalar(tag: $0.0, value: Float($0.1)) }))
@@ -386,7 +386,7 @@ final class TensorBoardPluginTests: XCTestCase {
             var s = Self.state(step)
             s.runDir = dir.path
             s.elapsedSeconds = elapsed
-            s.metrics = metrics.map { (name: $0.0, value: $0.1) }
+            s.metrics = metrics.map { Metric(name: $0.0, value: $0.1) }
             try c.onEvent(event, state: s, control: &control)
         }
         func onDisk() throws -> Int { try Self.records(Array(try Data(contentsOf: try eventFile(dir)))).count }
