@@ -53,6 +53,9 @@ let package = Package(
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
+        // libffi: calls plugin functions declared by a C prototype string (Debian: libffi-dev).
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi",
+                       providers: [.apt(["libffi-dev"])]),
         // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
         .target(
             name: "CKernels",
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM",
+                "AutoGLMCore", "CAutoGLM", "CFFI",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
