@@ -13,6 +13,8 @@ public struct PluginLibrary: Sendable {
     public var abi: String
     /// Names of the components it registered.
     public var components: [String]
+    /// Names of the functions it registered (ABI 1.2).
+    public var functions: [String] = []
 }
 
 /// A file on the plugin search path that did not load, with the reason and the fix.
@@ -33,8 +35,11 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     /// Files that failed, in load order.
     public private(set) var failures: [PluginLoadFailure] = []
     private var components: [ComponentKind: [String: RegisteredComponent]] = [:]
+    /// Functions by name (see PluginRegistry+Functions.swift).
+    var functionTable: [String: RegisteredFunction] = [:]
     private var loadedFiles = Set<String>()
-    private let lock = NSLock()
+    /// Guards loading and registration.
+    let lock = NSLock()
 
     /// An empty registry.
     public init() {}
@@ -58,9 +63,11 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
             for component in registration.components {
                 components[component.info.kind, default: [:]][component.info.name] = component
             }
+            for function in registration.functions { functionTable[function.info.name] = function }
             libraries.append(PluginLibrary(file: path, name: registration.libraryName, version: registration.libraryVersion,
                                            abi: "1.\(registration.abiMinor)",
-                                           components: registration.components.map(\.info.name)))
+                                           components: registration.components.map(\.info.name),
+                                           functions: registration.functions.map(\.info.name)))
             for problem in registration.rejected { failures.append(PluginLoadFailure(file: path, reason: problem)) }
             return true
         } catch {
@@ -110,9 +117,12 @@ final class LibraryRegistration {
     let libraryName: String, libraryVersion: String
     /// Components accepted so far.
     private(set) var components: [RegisteredComponent] = []
+    /// Functions accepted so far (see PluginRegistry+Functions.swift).
+    var functions: [RegisteredFunction] = []
     /// Registrations refused (reported even when init goes on to succeed).
-    private(set) var rejected: [String] = []
-    private let registry: PluginRegistry
+    var rejected: [String] = []
+    /// The registry the library is loaded into (for duplicate checks).
+    let registry: PluginRegistry
 
     init(file: String, abiMinor: UInt32, libraryName: String, libraryVersion: String, registry: PluginRegistry) {
         self.file = file; self.abiMinor = abiMinor; self.libraryName = libraryName
