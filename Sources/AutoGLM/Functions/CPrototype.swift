@@ -53,7 +53,7 @@ public struct CPrototype: Sendable, Equatable, CustomStringConvertible {
     /// The prototype in canonical spelling, e.g. `double f(const float *x, size_t n)`.
     public var description: String {
         let list = parameters.map(\.declaration).joined(separator: ", ")
-        return "\(returnType.spelling) \(name)(\(list.isEmpty ? "void" : list))"
+        return returnType.declaring(name) + "(\(list.isEmpty ? "void" : list))"
     }
 
     /// Parses `text`; throws `CPrototypeError` (with the 1-based column) on anything outside
@@ -80,12 +80,8 @@ public struct CParameter: Sendable, Equatable {
 
     /// As written in the prototype: `int64_t step` or `const float *x, size_t n`.
     public var declaration: String {
-        let own = Self.declare(type, name)
-        return length.map { own + ", " + Self.declare($0.type, $0.name) } ?? own
-    }
-
-    private static func declare(_ type: CType, _ name: String) -> String {
-        type.spelling.hasSuffix("*") ? type.spelling + name : type.spelling + " " + name
+        let own = type.declaring(name)
+        return length.map { own + ", " + $0.type.declaring($0.name) } ?? own
     }
 }
 
@@ -222,7 +218,7 @@ private struct PrototypeParser {
                     : "a parameter cannot be void")
             }
             guard let name = parameter.name else {
-                throw error(parameter.column, "parameter \(raw.count + 1) ('\(parameter.type.spelling)') has no name: arguments are bound by name, write e.g. '\(parameter.type.spelling)\(parameter.type.isPointer ? "" : " ")x'")
+                throw error(parameter.column, "parameter \(raw.count + 1) ('\(parameter.type.spelling)') has no name: arguments are bound by name, write e.g. '\(parameter.type.declaring("x"))'")
             }
             if let earlier = raw.first(where: { $0.name == name }) {
                 throw error(parameter.nameColumn, "parameter '\(name)' is declared twice (first at column \(earlier.nameColumn))")
@@ -245,7 +241,7 @@ private struct PrototypeParser {
             }
             let next = i + 1 < raw.count ? raw[i + 1] : nil
             guard let length = next, CType.lengthSpellings.contains(length.type.spelling) else {
-                throw error(next?.column ?? p.column, "buffer '\(p.name!)' (\(p.type.spelling)) must be followed by its length, a size_t or int64_t parameter: write '\(p.type.spelling)\(p.name!), size_t \(p.name!)_len'")
+                throw error(next?.column ?? p.column, "buffer '\(p.name!)' (\(p.type.spelling)) must be followed by its length, a size_t or int64_t parameter: write '\(p.type.declaring(p.name!)), size_t \(p.name!)_len'")
             }
             result.append(CParameter(name: p.name!, type: p.type, length: CBufferLength(name: length.name!, type: length.type)))
             i += 2

@@ -32,20 +32,9 @@ public struct CType: Sendable, Equatable, CustomStringConvertible {
     /// The spelling.
     public var description: String { spelling }
 
-    /// True for the integer kinds.
-    public var isInteger: Bool {
-        switch kind {
-        case .signed, .unsigned: return true
-        default: return false
-        }
-    }
-
-    /// True when a pointer is passed (strings and buffers).
-    public var isPointer: Bool {
-        switch kind {
-        case .string, .floatBuffer: return true
-        default: return false
-        }
+    /// A declaration of `name` with this type: "int64_t step", "const float *x".
+    public func declaring(_ name: String) -> String {
+        spelling.hasSuffix("*") ? spelling + name : spelling + " " + name
     }
 
     /// The types written without a `*`, by spelling. `int`, `long` and `size_t` take this
