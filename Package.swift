@@ -6,7 +6,9 @@ import PackageDescription
 
 /// The plugins bundled with AutoGLM: every folder under plugins/ holding C sources. Each becomes
 /// one dynamic library product named `aglm_<folder>`, built next to the `autoglm` executable,
-/// where the host finds it. Adding a plugin is adding a folder.
+/// where the host finds it. Adding a plugin is adding a folder. SwiftPM caches the evaluated
+/// manifest by this file's text, not by the folders it lists: after adding or removing a folder,
+/// build once with `swift build --manifest-cache none`.
 let bundledPlugins: [String] = {
     let root = Context.packageDirectory + "/plugins"
     let folders = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
