@@ -18,9 +18,9 @@ final class FunctionRegistrationTests: XCTestCase {
         let path = try compiled("function_plugin.c")
         let registry = PluginRegistry()
         XCTAssertTrue(registry.load(file: path), "\(registry.failures)")
-        XCTAssertEqual(registry.libraries.first?.functions, ["scaled_sum", "answer", "ratio"])
+        XCTAssertEqual(registry.libraries.first?.functions, ["scaled_sum", "scale_in_place", "answer", "ratio"])
         XCTAssertEqual(registry.libraries.first?.abi, "1.2")
-        XCTAssertEqual(registry.allFunctions.map(\.name), ["answer", "ratio", "scaled_sum"])
+        XCTAssertEqual(registry.allFunctions.map(\.name), ["answer", "ratio", "scale_in_place", "scaled_sum"])
 
         let sum = try XCTUnwrap(registry.function(named: "scaled_sum"))
         XCTAssertEqual(sum.info.prototype, "double scaled_sum(const float *x, size_t n, double scale)")

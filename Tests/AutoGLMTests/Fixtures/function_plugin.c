@@ -1,5 +1,5 @@
 /*
- * Test fixture: a plugin that registers three functions by prototype (ABI 1.2) and needs a 1.2
+ * Test fixture: a plugin that registers four functions by prototype (ABI 1.2) and needs a 1.2
  * host (min_host_minor 2). It also tries registrations the host must refuse, one per rule, and
  * checks that each returns AGLM_ERR_INVALID_ARGUMENT: init fails (naming the case) otherwise.
  * The refusals are still listed as failures of this file while the library loads.
@@ -13,6 +13,12 @@ static double scaled_sum(const float *x, size_t n, double scale) {
     size_t i;
     for (i = 0; i < n; ++i) s += x[i];
     return scale * s;
+}
+
+/* Writes its buffer. */
+static void scale_in_place(float *x, int64_t n, float factor) {
+    int64_t i;
+    for (i = 0; i < n; ++i) x[i] *= factor;
 }
 
 /* Registered without an aglm_function_info (so `plugins validate` finds no doc line). */
@@ -46,6 +52,10 @@ static aglm_status init(const aglm_host_api *host, aglm_ctx *ctx) {
         return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED, "host has no register_function");
     st = host->register_function(ctx, "double scaled_sum(const float *x, size_t n, double scale)",
                                  AGLM_FN(scaled_sum), &info);
+    if (st != AGLM_OK) return st;
+    info = aglm_function("multiplies x by factor in place", "x=1,-2,0.5 factor=4");
+    st = host->register_function(ctx, "void scale_in_place(float *x, int64_t n, float factor)",
+                                 AGLM_FN(scale_in_place), &info);
     if (st != AGLM_OK) return st;
     st = host->register_function(ctx, "int32_t answer(void)", AGLM_FN(answer), NULL);
     if (st != AGLM_OK) return st;
