@@ -27,6 +27,11 @@ public final class FunctionBinding: @unchecked Sendable {
     /// libffi's argument types: one per scalar parameter, two per buffer (pointer, length).
     private let argumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
     private let slotCount: Int
+    /// Per logical parameter: its kind and, for a buffer, its length's width in bits (else 0).
+    /// Kept apart from `prototype` so that a call copies no strings.
+    private let plan: [(kind: CType.Kind, lengthBits: Int)]
+    private let returnKind: CType.Kind
+    private let names: [String]
 
     /// Prepares the call interface of the function at `address` declared by `prototype`.
     /// Throws if libffi refuses it (it does not for the prototypes the parser accepts).
@@ -36,6 +41,9 @@ public final class FunctionBinding: @unchecked Sendable {
         entry = unsafeBitCast(address, to: (@convention(c) () -> Void).self)
         let types = prototype.parameters.flatMap { p in [p.type] + (p.length.map { [$0.type] } ?? []) }
         slotCount = types.count
+        plan = prototype.parameters.map { ($0.type.kind, $0.length.map { Self.bits(of: $0.type) } ?? 0) }
+        returnKind = prototype.returnType.kind
+        names = prototype.parameters.map(\.name)
         let argumentTypes = UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>.allocate(capacity: max(1, types.count))
         for (i, type) in types.enumerated() { argumentTypes[i] = Self.ffiType(type) }
         let cif = UnsafeMutablePointer<ffi_cif>.allocate(capacity: 1)
@@ -55,32 +63,31 @@ public final class FunctionBinding: @unchecked Sendable {
 
     /// Calls the function with one argument per logical parameter, in order.
     public func call(_ arguments: [FunctionArgument]) throws -> FunctionResult {
-        guard arguments.count == prototype.parameters.count else {
-            throw FunctionCallError(prototype, "\(arguments.count) arguments given for \(prototype.parameters.count) parameters")
+        guard arguments.count == plan.count else {
+            throw FunctionCallError(prototype, "\(arguments.count) arguments given for \(plan.count) parameters")
         }
-        // Every value fits in 8 bytes; a slot per libffi argument, 8-byte aligned.
-        return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, slotCount)) { slots in
+        // A slot per libffi argument (every value fits in 8 bytes), then two for the return
+        // value: at least an ffi_arg, 8-byte aligned.
+        return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: slotCount + 2) { slots in
             try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(1, slotCount)) { values in
                 var strings: [UnsafeMutablePointer<CChar>] = []
-                defer { strings.forEach { free($0) } }
+                defer { for copy in strings { free(copy) } }
                 var slot = 0
-                func next() -> UnsafeMutableRawPointer {
+                for i in 0..<plan.count {
                     let raw = UnsafeMutableRawPointer(slots.baseAddress! + slot)
                     values[slot] = raw
                     slot += 1
-                    return raw
-                }
-                for (parameter, argument) in zip(prototype.parameters, arguments) {
-                    try store(argument, for: parameter, into: next(), strings: &strings)
-                    if let length = parameter.length, case .buffer(let buffer) = argument {
-                        Self.storeInteger(UInt64(buffer.count), bits: Self.bits(of: length.type), into: next())
+                    try store(arguments[i], parameter: i, into: raw, strings: &strings)
+                    if plan[i].lengthBits > 0, case .buffer(let buffer) = arguments[i] {
+                        let length = UnsafeMutableRawPointer(slots.baseAddress! + slot)
+                        values[slot] = length
+                        slot += 1
+                        Self.storeInteger(UInt64(buffer.count), bits: plan[i].lengthBits, into: length)
                     }
                 }
-                return try withUnsafeTemporaryAllocation(byteCount: max(16, MemoryLayout<ffi_arg>.size),
-                                                         alignment: max(16, MemoryLayout<ffi_arg>.alignment)) { ret in
-                    ffi_call(cif, entry, ret.baseAddress, values.baseAddress)
-                    return try result(from: UnsafeRawPointer(ret.baseAddress!))
-                }
+                let ret = UnsafeMutableRawPointer(slots.baseAddress! + slotCount)
+                ffi_call(cif, entry, ret, values.baseAddress)
+                return try result(from: UnsafeRawPointer(ret))
             }
         }
     }
@@ -88,29 +95,43 @@ public final class FunctionBinding: @unchecked Sendable {
     /// Calls the function with arguments bound by parameter name; a missing or unknown name is
     /// an error naming it.
     public func call(named arguments: [String: FunctionArgument]) throws -> FunctionResult {
-        let names = prototype.parameters.map(\.name)
-        if let extra = arguments.keys.sorted().first(where: { !names.contains($0) }) {
-            throw FunctionCallError(prototype, "unknown argument '\(extra)'\(Suggestion.hint(for: extra, in: names))")
+        var ordered: [FunctionArgument] = []
+        ordered.reserveCapacity(names.count)
+        for name in names {
+            guard let argument = arguments[name] else { throw namingError(arguments, missing: name) }
+            ordered.append(argument)
         }
-        if let missing = prototype.parameters.first(where: { arguments[$0.name] == nil }) {
-            throw FunctionCallError(prototype, "missing argument '\(missing.name)' (\(missing.type.spelling))")
-        }
-        return try call(prototype.parameters.map { arguments[$0.name]! })
+        if arguments.count != names.count { throw namingError(arguments, missing: nil) }
+        return try call(ordered)
     }
 
-    /// Writes `argument` into `slot` with exactly `parameter`'s type.
-    private func store(_ argument: FunctionArgument, for parameter: CParameter, into slot: UnsafeMutableRawPointer,
+    /// The error for arguments that do not match the parameter names: an unknown name first
+    /// (it is usually a typo of the missing one), else the missing one.
+    private func namingError(_ arguments: [String: FunctionArgument], missing: String?) -> FunctionCallError {
+        if let extra = arguments.keys.sorted().first(where: { !names.contains($0) }) {
+            return FunctionCallError(prototype, "unknown argument '\(extra)'\(Suggestion.hint(for: extra, in: names))")
+        }
+        let parameter = prototype.parameters.first { $0.name == missing }!
+        return FunctionCallError(prototype, "missing argument '\(parameter.name)' (\(parameter.type.spelling))")
+    }
+
+    /// Writes `argument` into `slot` with exactly the type of parameter `index`.
+    private func store(_ argument: FunctionArgument, parameter index: Int, into slot: UnsafeMutableRawPointer,
                        strings: inout [UnsafeMutablePointer<CChar>]) throws {
         func mistyped(_ expected: String) -> FunctionCallError {
-            FunctionCallError(prototype, "argument '\(parameter.name)' is \(parameter.type.spelling) and needs \(expected), not \(argument.caseDescription)")
+            let parameter = prototype.parameters[index]
+            return FunctionCallError(prototype, "argument '\(parameter.name)' is \(parameter.type.spelling) and needs \(expected), not \(argument.caseDescription)")
         }
-        switch (parameter.type.kind, argument) {
-        case (.signed, .int), (.signed, .uint), (.unsigned, .int), (.unsigned, .uint):
-            let bits = Self.bits(of: parameter.type)
-            let signed = parameter.type.kind == .signed(bits: bits)
+        func failure(_ detail: String) -> FunctionCallError {
+            FunctionCallError(prototype, "argument '\(prototype.parameters[index].name)'\(detail)")
+        }
+        let kind = plan[index].kind
+        switch (kind, argument) {
+        case (.signed(let bits), .int), (.signed(let bits), .uint), (.unsigned(let bits), .int), (.unsigned(let bits), .uint):
+            let signed = kind == .signed(bits: bits)
             guard let pattern = Self.integerPattern(argument, signed: signed, bits: bits) else {
                 let range = signed ? "\(-(Int128(1) << (bits - 1)))...\((Int128(1) << (bits - 1)) - 1)" : "0...\((Int128(1) << bits) - 1)"
-                throw FunctionCallError(prototype, "argument '\(parameter.name)': \(argument.caseDescription) is outside \(parameter.type.spelling)'s range \(range)")
+                throw failure(": \(argument.caseDescription) is outside \(prototype.parameters[index].type.spelling)'s range \(range)")
             }
             Self.storeInteger(pattern, bits: bits, into: slot)
         case (.signed, _), (.unsigned, _): throw mistyped("an integer")
@@ -121,32 +142,29 @@ public final class FunctionBinding: @unchecked Sendable {
         case (.double, .double(let d)): slot.storeBytes(of: d, as: Double.self)
         case (.double, _): throw mistyped("a double")
         case (.string, .string(let s)):
-            guard !s.utf8.contains(0) else { throw FunctionCallError(prototype, "argument '\(parameter.name)' contains a NUL character") }
-            guard let copy = strdup(s) else { throw FunctionCallError(prototype, "out of memory copying argument '\(parameter.name)'") }
+            guard !s.utf8.contains(0) else { throw failure(" contains a NUL character") }
+            guard let copy = strdup(s) else { throw failure(": out of memory copying it") }
             strings.append(copy)
             slot.storeBytes(of: UnsafePointer(copy), as: UnsafePointer<CChar>.self)
         case (.string, _): throw mistyped("a string")
         case (.floatBuffer(let writable), .buffer(let buffer)):
-            guard !writable || buffer.writable else {
-                throw FunctionCallError(prototype, "argument '\(parameter.name)' is float * (the function writes it): pass a writable buffer")
-            }
+            guard !writable || buffer.writable else { throw failure(" is float * (the function writes it): pass a writable buffer") }
             slot.storeBytes(of: buffer.base, as: UnsafeMutablePointer<Float>?.self)
         case (.floatBuffer, _): throw mistyped("a float buffer")
-        case (.void, _): throw FunctionCallError(prototype, "parameter '\(parameter.name)' is void")
+        case (.void, _): throw failure(" is void")
         }
     }
 
     /// The return value, read from libffi's return buffer.
     private func result(from ret: UnsafeRawPointer) throws -> FunctionResult {
-        let type = prototype.returnType
-        switch type.kind {
+        switch returnKind {
         case .void: return .void
         case .bool: return .bool(UInt8(truncatingIfNeeded: ret.load(as: ffi_arg.self)) != 0)
-        case .signed:
-            let shift = UInt64(64 - Self.bits(of: type))
+        case .signed(let bits):
+            let shift = UInt64(64 - bits)
             return .int(Int64(bitPattern: UInt64(ret.load(as: ffi_arg.self)) << shift) >> shift)
-        case .unsigned:
-            let shift = UInt64(64 - Self.bits(of: type))
+        case .unsigned(let bits):
+            let shift = UInt64(64 - bits)
             return .uint((UInt64(ret.load(as: ffi_arg.self)) << shift) >> shift)
         case .float: return .float(ret.load(as: Float.self))
         case .double: return .double(ret.load(as: Double.self))
