@@ -395,7 +395,7 @@ typedef struct aglm_component_desc {
  *  copies both strings during the call, so the struct may live on the stack. */
 typedef struct aglm_function_info {
     size_t struct_size;       /**< sizeof(aglm_function_info) */
-    /** One line for `autoglm plugins`, or NULL. */
+    /** One line for `autoglm plugins show`, or NULL (`autoglm plugins validate` expects one). */
     const char *doc;
     /** Documented example arguments, `name=value` separated by spaces, e.g.
      *  "step=10 base_lr=0.001 warmup=100" (buffers as comma-separated floats: "x=1,2,3"), or
@@ -544,9 +544,10 @@ typedef struct aglm_host_api {
      *  size_t, float, double, `const char *` (a borrowed NUL-terminated string, valid during the
      *  call), and buffers: `const float *` (read only) or `float *` (the function may write it),
      *  each immediately followed by a size_t or int64_t length parameter. Every parameter has
-     *  a name; names are [a-z][a-z0-9_]* (except a buffer's length, which is never bound
-     *  separately). A `const char *` return must point to storage that outlives the call (e.g.
-     *  a string literal): the host copies it at once and never frees it; NULL is an error.
+     *  a name: the function's and the parameters' names are [a-z][a-z0-9_]*, at most 64
+     *  characters (a buffer's length parameter is exempt: it is never bound by name). A
+     *  `const char *` return must point to storage that outlives the call (e.g. a string
+     *  literal): the host copies it at once and never frees it; NULL is an error.
      *  `prototype` and `info` (optional, NULL for none) are borrowed: the host copies them.
      *  `fn` must stay valid for the life of the process (the library is never unloaded).
      *  Threading: the host may call `fn` from any thread, and from several threads at once; it
