@@ -45,8 +45,9 @@ public struct CPrototype: Sendable, Equatable, CustomStringConvertible {
     /// Its logical parameters in order (a buffer and its length are one).
     public var parameters: [CParameter]
 
-    /// Creates a prototype from parts already checked (the parser's result).
-    public init(name: String, returnType: CType, parameters: [CParameter]) {
+    /// Creates a prototype from parts the parser checked (the only way to make one, so every
+    /// prototype a binding is given obeys the grammar).
+    init(name: String, returnType: CType, parameters: [CParameter]) {
         self.name = name; self.returnType = returnType; self.parameters = parameters
     }
 
@@ -73,8 +74,8 @@ public struct CParameter: Sendable, Equatable {
     /// For a buffer: the length parameter that follows the pointer.
     public var length: CBufferLength?
 
-    /// Creates a parameter.
-    public init(name: String, type: CType, length: CBufferLength? = nil) {
+    /// Creates a parameter (the parser does).
+    init(name: String, type: CType, length: CBufferLength? = nil) {
         self.name = name; self.type = type; self.length = length
     }
 

@@ -6,8 +6,8 @@ import Foundation
 /// The call interface (`ffi_cif`) is prepared once, here, with `ffi_prep_cif`; the argument
 /// type array it points to is owned by the binding and lives as long as the cif. A call only
 /// reads the cif, and each call keeps its argument values, string copies and return buffer on
-/// its own stack, so **one binding may be called from several threads at once** (cffi shares
-/// one cif per function type between threads the same way). Whether the *function* tolerates
+/// its own stack, so **one binding may be called from several threads at once** (cffi, too,
+/// keeps one cif per function type and calls through it with the GIL released). Whether the *function* tolerates
 /// that is its own contract: `register_function` in plugin.h requires it.
 ///
 /// Argument rules: an integer parameter takes `.int` or `.uint` when the value is within the
