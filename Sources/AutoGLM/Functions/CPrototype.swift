@@ -195,8 +195,7 @@ private struct PrototypeParser {
         if case .floatBuffer = head.type.kind {
             throw error(head.column, "a function cannot return a buffer ('\(head.type.spelling)'): return void and take a float * buffer")
         }
-        guard current.kind == .open else { throw error(current.column, "expected '(' after '\(name)'") }
-        position += 1
+        position += 1  // the '(' the declaration stopped at
         let parameters = try parameterList()
         if current.kind == .semicolon { position += 1 }
         if current.kind == .close { throw error(current.column, "unbalanced parentheses: ')' without a matching '('") }
