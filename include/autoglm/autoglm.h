@@ -135,25 +135,30 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------- */
 
 /** The library's API version, major << 16 | minor (compare with AGLM_API_VERSION). Never
- *  fails. */
+ *  fails.
+ *  Threads: any thread, at any time. */
 AGLM_API uint32_t aglm_api_version(void);
 
-/** The library's release, e.g. "0.4.0". Borrowed for the life of the process. Never fails. */
+/** The library's release, e.g. "0.1.0". Borrowed for the life of the process. Never fails.
+ *  Threads: any thread, at any time. */
 AGLM_API const char *aglm_version_string(void);
 
 /** The message of the last call that failed on the calling thread ("" if none has). Borrowed
  *  until the next failing call on this thread; thread-local, so copy it before handing it to
- *  another thread. Successful calls leave it unchanged. Never fails, never NULL. */
+ *  another thread. Successful calls leave it unchanged. Never fails, never NULL.
+ *  Threads: any thread; each thread reads its own message. */
 AGLM_API const char *aglm_last_error(void);
 
 /** The name of a status code, e.g. "AGLM_ERR_BUSY" ("AGLM_ERR_UNKNOWN" for a value no version
- *  of this header defines). Borrowed for the life of the process. Never fails. */
+ *  of this header defines). Borrowed for the life of the process. Never fails.
+ *  Threads: any thread, at any time. */
 AGLM_API const char *aglm_status_name(aglm_status status);
 
 /** The host API table that plugins receive in `init`, for in-process components: call its
  *  functions (set_error, log, param_*, tensor ops, ...) from your components' vtable functions
  *  exactly as a plugin does, under the same rules (plugin.h). Borrowed for the life of the
- *  process (never NULL). Never fails. */
+ *  process (never NULL). Never fails.
+ *  Threads: any thread, at any time. */
 AGLM_API const aglm_host_api *aglm_host_api_table(void);
 
 /* ------------------------------------------------------------------------------------------- */
@@ -184,13 +189,15 @@ typedef struct aglm_progress {
     size_t metric_count;       /**< number of metrics */
 } aglm_progress;
 
-/** Receives every step's and every evaluation's record; returns AGLM_CONTINUE, or AGLM_STOP (any
- *  other value) to end training after this step (which then evaluates, checkpoints and returns). Runs on the
- *  thread inside aglm_session_train or aglm_session_evaluate. `user_data` is the program's. */
+/** Receives every step's and every evaluation's record; returns AGLM_CONTINUE, or AGLM_STOP
+ *  (any other value) to end training after this step (which then evaluates, checkpoints and
+ *  returns). Runs on the thread inside aglm_session_train or aglm_session_evaluate.
+ *  `user_data` is the program's. */
 typedef int32_t (*aglm_progress_fn)(void *user_data, const aglm_progress *progress);
 
 /** Receives one log line of the host or of a plugin (`message` borrowed for the call). Runs on
- *  the thread inside a call of the session. */
+ *  the thread inside a call of the session (a line a plugin logs from one of the host's worker
+ *  threads, inside parallel_for, goes to standard error instead). */
 typedef void (*aglm_log_fn)(void *user_data, aglm_log_level level, const char *message);
 
 /** Receives each piece of sampled text as it is made (`piece` borrowed for the call, one
@@ -214,7 +221,8 @@ typedef struct aglm_function_decl {
 } aglm_function_decl;
 
 /** Prepares `decl`: struct_size for `api_version`, every pointer NULL.
- *  Fails: AGLM_ERR_INVALID_ARGUMENT (NULL decl), AGLM_ERR_VERSION. */
+ *  Fails: AGLM_ERR_INVALID_ARGUMENT (NULL decl), AGLM_ERR_VERSION.
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_function_decl_init(aglm_function_decl *decl, uint32_t api_version);
 
 /* ------------------------------------------------------------------------------------------- */
@@ -289,7 +297,8 @@ typedef struct aglm_session_options {
 } aglm_session_options;
 
 /** Prepares `options` with the defaults above. Fails: AGLM_ERR_INVALID_ARGUMENT (NULL),
- *  AGLM_ERR_VERSION (another major, or a newer minor than the library's). */
+ *  AGLM_ERR_VERSION (another major, or a newer minor than the library's).
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_session_options_init(aglm_session_options *options, uint32_t api_version);
 
 /* ------------------------------------------------------------------------------------------- */
@@ -304,22 +313,26 @@ typedef struct aglm_session aglm_session;
  *  the program's components and functions, validates the whole config against them, reads the
  *  data, creates the model and the run directory (or resumes a checkpoint). On success *session
  *  is a new handle, caller-owned: free it with aglm_session_free. `options` is caller-owned
- *  (see aglm_session_options for what must outlive the session). Any thread.
+ *  (see aglm_session_options for what must outlive the session).
  *  Fails: AGLM_ERR_INVALID_ARGUMENT (NULL options or session, struct_size, both config_file and
  *  config_text, a bad data source), AGLM_ERR_CONFIG, AGLM_ERR_PLUGIN (a component that failed
- *  to create or register, a name clash), AGLM_ERR_CHECKPOINT (resume). */
+ *  to create or register, a name clash), AGLM_ERR_CHECKPOINT (resume).
+ *  Threads: any thread; the new session is then used by one thread at a time. */
 AGLM_API aglm_status aglm_session_create(const aglm_session_options *options, aglm_session **session);
 
 /** Ends a session: destroys its components and frees everything it lent. The handle is then
  *  refused by every function. Not while another thread is inside the session (AGLM_ERR_BUSY).
  *  plugin.h promises a component's `destroy` runs on the thread that created it: free a session
  *  on the thread that created it to keep that promise to its plugins.
- *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY. */
+ *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_free(aglm_session *session);
 
 /** Asks a running aglm_session_train to stop after its current step (it then evaluates,
  *  checkpoints and returns normally); asked between calls, the next train stops after its first
- *  step. Callable from any thread, also while another thread trains. Fails: AGLM_ERR_HANDLE. */
+ *  step. Fails: AGLM_ERR_HANDLE.
+ *  Threads: any thread at any time, also while another thread trains the session, and from the
+ *  session's own callbacks. */
 AGLM_API aglm_status aglm_session_request_stop(aglm_session *session);
 
 /* ----- training ----------------------------------------------------------------------------- */
@@ -335,7 +348,8 @@ typedef struct aglm_train_result {
 } aglm_train_result;
 
 /** Prepares `result` (struct_size for `api_version`, zeros). Fails: AGLM_ERR_INVALID_ARGUMENT,
- *  AGLM_ERR_VERSION. */
+ *  AGLM_ERR_VERSION.
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_train_result_init(aglm_train_result *result, uint32_t api_version);
 
 /** Trains `steps` more optimizer steps (AGLM_TRAIN_REMAINING: up to train.steps), or until a
@@ -344,60 +358,72 @@ AGLM_API aglm_status aglm_train_result_init(aglm_train_result *result, uint32_t 
  *  checkpoints as configured and at the end. `result` is optional (NULL) and caller-owned.
  *  Invalidates what earlier calls lent (parameter views, metric names).
  *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (steps < -1, struct_size),
- *  AGLM_ERR_CONFIG (a session created with AGLM_DATA_NONE), AGLM_ERR_NUMERIC (a non-finite step with train.on_nonfinite stop),
- *  AGLM_ERR_PLUGIN (a component failed), AGLM_ERR_CHECKPOINT (the run's files); after a
- *  failure the last good state has been checkpointed. */
+ *  AGLM_ERR_CONFIG (a session created with AGLM_DATA_NONE), AGLM_ERR_NUMERIC (a non-finite step
+ *  with train.on_nonfinite stop), AGLM_ERR_PLUGIN (a component failed), AGLM_ERR_CHECKPOINT (the
+ *  run's files); after a failure the last good state has been checkpointed.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_train(aglm_session *session, int64_t steps, aglm_train_result *result);
 
 /** Evaluates now: mean validation loss over train.eval_batches batches and every evaluator's
  *  metrics, which then are the session's metrics (aglm_session_metric). If `count` is not
  *  NULL, *count is the number of metrics. Invalidates earlier metric names.
- *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_PLUGIN, AGLM_ERR_CONFIG (AGLM_DATA_NONE). */
+ *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_PLUGIN, AGLM_ERR_CONFIG (AGLM_DATA_NONE).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_evaluate(aglm_session *session, size_t *count);
 
 /** The number of metrics of the latest evaluation (by train or evaluate; 0 before any).
- *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL count). */
+ *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL count).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_metric_count(aglm_session *session, size_t *count);
 
 /** Metric `index` of the latest evaluation: its name ("val/loss", "val/perplexity", ...;
  *  borrowed until the next call that trains, evaluates, loads or frees the session) and value.
  *  Either out-pointer may be NULL. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT (index out of range). */
+ *  AGLM_ERR_INVALID_ARGUMENT (index out of range).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_metric(aglm_session *session, size_t index, const char **name, double *value);
 
 /* ----- the run's state ------------------------------------------------------------------------ */
 
-/** Optimizer steps completed. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT. */
+/** Optimizer steps completed. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_step(aglm_session *session, int64_t *step);
 
-/** Mean training loss of the last step (NaN before the first). Fails as aglm_session_step. */
+/** Mean training loss of the last step (NaN before the first). Fails as aglm_session_step.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_loss(aglm_session *session, double *loss);
 
-/** Learning rate of the last step (0 before the first). Fails as aglm_session_step. */
+/** Learning rate of the last step (0 before the first). Fails as aglm_session_step.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_lr(aglm_session *session, double *lr);
 
-/** The number of trainable scalars of the model. Fails as aglm_session_step. */
+/** The number of trainable scalars of the model. Fails as aglm_session_step.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_parameter_count(aglm_session *session, int64_t *count);
 
-/** The run directory's path. Borrowed until the session is freed. Fails as aglm_session_step. */
+/** The run directory's path. Borrowed until the session is freed. Fails as aglm_session_step.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_run_dir(aglm_session *session, const char **path);
 
 /* ----- parameters ----------------------------------------------------------------------------- */
 
 /** The number of parameter tensors. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT. */
+ *  AGLM_ERR_INVALID_ARGUMENT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_tensor_count(aglm_session *session, size_t *count);
 
 /** The name of parameter tensor `index` (e.g. "blocks.0.attn.qkv.weight"), in the model's
  *  order. Borrowed until the session is freed. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT (index out of range, NULL name). */
+ *  AGLM_ERR_INVALID_ARGUMENT (index out of range, NULL name).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_tensor_name(aglm_session *session, size_t index, const char **name);
 
 /** A read-only view of the parameter `name`: `view` is caller-provided with struct_size set to
  *  sizeof(aglm_view); the library fills a dense row-major float32 view whose data, shape and
  *  strides are borrowed until the next call that trains, loads or frees the session. Never
  *  write through view->data. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, no parameter of that name). */
+ *  AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, no parameter of that name).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_parameter(aglm_session *session, const char *name, aglm_view *view);
 
 /* ----- sampling ------------------------------------------------------------------------------- */
@@ -416,7 +442,8 @@ typedef struct aglm_sample_options {
 } aglm_sample_options;
 
 /** Prepares `options` with the defaults above (prompt NULL). Fails: AGLM_ERR_INVALID_ARGUMENT,
- *  AGLM_ERR_VERSION. */
+ *  AGLM_ERR_VERSION.
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_sample_options_init(aglm_sample_options *options, uint32_t api_version);
 
 /** Continues options->prompt by options->tokens characters (fewer if on_text stops it). *text is
@@ -424,7 +451,8 @@ AGLM_API aglm_status aglm_sample_options_init(aglm_sample_options *options, uint
  *  session or its free. Deterministic for a given model, prompt and seed.
  *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, an empty
  *  prompt or one with a character outside the model's vocabulary, tokens < 0, temperature not
- *  finite and > 0, top_k < 0). */
+ *  finite and > 0, top_k < 0).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_sample(aglm_session *session, const aglm_sample_options *options,
                                          const char **text);
 
@@ -433,7 +461,8 @@ AGLM_API aglm_status aglm_session_sample(aglm_session *session, const aglm_sampl
 /** Writes the whole training state (weights, optimizer state, trainer state with both random
  *  streams, components' state, config, tokenizer) as a checkpoint directory at `path`,
  *  replacing one there; atomically: a crash leaves the old directory or the new one.
- *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL), AGLM_ERR_CHECKPOINT. */
+ *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL), AGLM_ERR_CHECKPOINT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_save(aglm_session *session, const char *path);
 
 /** Puts the training state of the checkpoint directory `path` into this session, so that
@@ -441,7 +470,8 @@ AGLM_API aglm_status aglm_session_save(aglm_session *session, const char *path);
  *  components: every difference is listed and refused unless allow_config_change is 1 (then
  *  they are logged). Invalidates parameter views and metric names.
  *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL),
- *  AGLM_ERR_CHECKPOINT. */
+ *  AGLM_ERR_CHECKPOINT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_load(aglm_session *session, const char *path, int32_t allow_config_change);
 
 /* ----- what the session found ----------------------------------------------------------------- */
@@ -460,23 +490,27 @@ typedef struct aglm_component_info {
 } aglm_component_info;
 
 /** Prepares `info` (struct_size for `api_version`). Fails: AGLM_ERR_INVALID_ARGUMENT,
- *  AGLM_ERR_VERSION. */
+ *  AGLM_ERR_VERSION.
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_component_info_init(aglm_component_info *info, uint32_t api_version);
 
 /** The number of components the session can use, sorted by kind then name. Fails:
- *  AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT. */
+ *  AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_component_count(aglm_session *session, size_t *count);
 
 /** Fills `info` (prepared by aglm_component_info_init) for component `index`; its strings are
  *  borrowed until the session is freed. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, index out of range). */
+ *  AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, index out of range).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_component(aglm_session *session, size_t index, aglm_component_info *info);
 
 /** Fills `spec` (plugin.h's aglm_param_spec; set spec->struct_size = sizeof(aglm_param_spec))
  *  with parameter `param` of component `component`'s schema: name, type, doc, default, bounds,
  *  choices (NULL-terminated), list length. Pointers are borrowed until the session is freed.
  *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, an
- *  index out of range). */
+ *  index out of range).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_component_param(aglm_session *session, size_t component, size_t param,
                                                   aglm_param_spec *spec);
 
@@ -491,15 +525,18 @@ typedef struct aglm_function_entry {
 } aglm_function_entry;
 
 /** Prepares `entry` (struct_size for `api_version`). Fails: AGLM_ERR_INVALID_ARGUMENT,
- *  AGLM_ERR_VERSION. */
+ *  AGLM_ERR_VERSION.
+ *  Threads: any thread (the struct is the caller's). */
 AGLM_API aglm_status aglm_function_entry_init(aglm_function_entry *entry, uint32_t api_version);
 
 /** The number of registered functions, sorted by name. Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY,
- *  AGLM_ERR_INVALID_ARGUMENT. */
+ *  AGLM_ERR_INVALID_ARGUMENT.
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_function_count(aglm_session *session, size_t *count);
 
 /** Fills `entry` for function `index`; strings borrowed until the session is freed. Fails:
- *  AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, index). */
+ *  AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (NULL, struct_size, index).
+ *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_function(aglm_session *session, size_t index, aglm_function_entry *entry);
 
 #ifdef __cplusplus

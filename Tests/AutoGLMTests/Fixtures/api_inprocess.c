@@ -10,7 +10,10 @@
  *    attention receives the same host API and is recorded on the same tape);
  *  - my_dense + my_sgd trains (loss falls), matches the plugin run to 1e-5, and the optimizer
  *    was called as the ABI says (declare_state once per tensor, step per tensor per step, with
- *    the lr the progress callback reports);
+ *    the lr the progress callback reports); its host->log lines reach the session's log
+ *    callback;
+ *  - sampling is deterministic and streams: a stop after ten pieces gives their text, the
+ *    first ten characters of the full sample;
  *  - the session lists the program's components (kind, owner, path, schema) and function;
  *  - a program component named like a loaded plugin's is refused, naming both.
  * Prints "ok N checks" and exits 0, or prints each failed check and exits 1.
@@ -81,9 +84,10 @@ static aglm_status sgd_declare(void *instance, aglm_ctx *ctx, const aglm_param_i
     return AGLM_OK;
 }
 static aglm_status sgd_begin(void *instance, aglm_ctx *ctx, int64_t step, double lr) {
-    (void)instance, (void)ctx, (void)step;
+    (void)instance, (void)step;
     ++begun;
     lr_sum_begin += lr;
+    host->log(ctx, AGLM_LOG_INFO, "begins a step");
     return AGLM_OK;
 }
 static aglm_status sgd_step(void *instance, aglm_ctx *ctx, const aglm_optim_step *a) {
@@ -110,6 +114,13 @@ typedef struct run {
     double lr_sum;
     int steps;
 } run;
+
+/* Counts the log lines of my_sgd, at level info, as host->log attributes them. */
+static long logged;
+static void count_log(void *user, aglm_log_level level, const char *message) {
+    (void)user;
+    if (level == AGLM_LOG_INFO && strcmp(message, "my_sgd: begins a step") == 0) ++logged;
+}
 
 static int32_t record(void *user, const aglm_progress *p) {
     run *r = (run *)user;
@@ -160,12 +171,45 @@ static aglm_session *session(const char *corpus, const char *dir, const char *at
     o.overwrite = 1;
     o.progress = record;
     o.progress_user_data = out;
+    o.log = count_log;
     if (aglm_session_create(&o, &s) != AGLM_OK) return NULL;
     if (out != NULL) {
         memset(out, 0, sizeof *out);
         CHECK(aglm_session_train(s, AGLM_TRAIN_REMAINING, NULL) == AGLM_OK, "train %s + %s", attention, optimizer);
     }
     return s;
+}
+
+/* Streams: collects pieces, stops after ten. */
+typedef struct stream {
+    char text[64];
+    int pieces;
+} stream;
+static int32_t collect(void *user, const char *piece) {
+    stream *st = (stream *)user;
+    strncat(st->text, piece, sizeof st->text - strlen(st->text) - 1);
+    return ++st->pieces == 10 ? AGLM_STOP : AGLM_CONTINUE;
+}
+
+/* Checks sampling: deterministic, streamed, stopped early by the stream. */
+static void check_sampling(aglm_session *s) {
+    aglm_sample_options o;
+    const char *text;
+    char full[64];
+    stream st;
+    memset(&st, 0, sizeof st);
+    aglm_sample_options_init(&o, AGLM_API_VERSION);
+    o.prompt = "the ";
+    o.tokens = 30;
+    o.seed = 9;
+    CHECK(aglm_session_sample(s, &o, &text) == AGLM_OK && strlen(text) == 30, "a 30-character sample");
+    snprintf(full, sizeof full, "%s", text);
+    CHECK(aglm_session_sample(s, &o, &text) == AGLM_OK && strcmp(text, full) == 0, "the same seed samples the same text");
+    o.on_text = collect;
+    o.user_data = &st;
+    CHECK(aglm_session_sample(s, &o, &text) == AGLM_OK && st.pieces == 10 && strcmp(text, st.text) == 0 &&
+              strncmp(text, full, 10) == 0 && strlen(text) == 10,
+          "streamed '%s' (%d pieces) into '%s', the start of '%s'", st.text, st.pieces, text, full);
 }
 
 /* Checks the session's listing of the program's components and function. */
@@ -251,7 +295,9 @@ int main(int argc, char **argv) {
               tensors);
         CHECK(lr_sum_begin == both.lr_sum, "my_sgd saw the lr the progress reports (%.17g vs %.17g)", lr_sum_begin,
               both.lr_sum);
+        CHECK(logged == STEPS, "my_sgd's %ld log lines reached the log callback", logged);
     }
+    check_sampling(s);
     aglm_session_free(s);
 
     snprintf(dir, sizeof dir, "%s/clash", argv[2]);

@@ -5,7 +5,8 @@
  *
  *  - Sessions A and B (different seeds) each train alone; then both train at once on two
  *    threads: each gives bit-identical losses, metrics and weights to its run alone.
- *  - A stop requested from another thread while a session trains ends it after that step.
+ *  - A stop requested from another thread while a session trains ends it after that step; so
+ *    does AGLM_STOP returned by the progress callback.
  * Prints "ok N checks" and exits 0, or prints each failed check and exits 1.
  */
 #include <autoglm/autoglm.h>
@@ -153,6 +154,11 @@ static int32_t wait_for_stop(void *user, const aglm_progress *p) {
     return AGLM_CONTINUE;
 }
 
+static int32_t stop_at_four(void *user, const aglm_progress *p) {
+    (void)user;
+    return p->kind == AGLM_PROGRESS_STEP && p->step == 4 ? AGLM_STOP : AGLM_CONTINUE;
+}
+
 static void *send_stop(void *arg) {
     stopper *st = (stopper *)arg;
     pthread_mutex_lock(&st->lock);
@@ -202,6 +208,12 @@ int main(int argc, char **argv) {
     pthread_join(ta, NULL);
     CHECK(aglm_session_train(st.session, 2, &result) == AGLM_OK && result.steps == 5 && result.stopped_early == 0,
           "training continues after the stop: %lld steps", (long long)result.steps);
+    aglm_session_free(st.session);
+
+    CHECK(create(&c, stop_at_four, NULL, &st.session) == AGLM_OK, "a session the progress callback stops");
+    CHECK(aglm_session_train(st.session, AGLM_TRAIN_REMAINING, &result) == AGLM_OK && result.steps == 4 &&
+              result.stopped_early == 1,
+          "AGLM_STOP from the progress callback ends training after that step: %lld steps", (long long)result.steps);
     aglm_session_free(st.session);
 
     free(a.out.weights), free(b.out.weights), free(a2.out.weights), free(b2.out.weights);
