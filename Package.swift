@@ -39,7 +39,9 @@ let pluginCFlags: [CSetting] = [
 /// The Swift runtime and Foundation, linked into `libautoglm.so` and the `autoglm` executable so
 /// that an installed tree needs no Swift toolchain (ARCHITECTURE.md, "Install"). `-static-stdlib`
 /// alone links only the core (swift_static/linux/static-stdlib-args.lnk); Foundation's archives
-/// and the ones they need are named here, grouped so their order does not matter.
+/// and the ones they need are named here, grouped so their order does not matter. (The linker's
+/// warning that "the use of `mktemp` is dangerous" comes from Foundation's archive, not from
+/// AutoGLM's code.)
 let staticSwiftRuntime: [String] = ["-static-stdlib", "-Xlinker", "--start-group"] + [
     "Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation", "_FoundationICU",
     "_FoundationCollections", "_FoundationCShims", "swiftSynchronization", "swift_RegexParser",
