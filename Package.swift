@@ -36,12 +36,31 @@ let pluginCFlags: [CSetting] = [
     .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags),
 ]
 
+/// The Swift runtime and Foundation, linked into `libautoglm.so` and the `autoglm` executable so
+/// that an installed tree needs no Swift toolchain (ARCHITECTURE.md, "Install"). `-static-stdlib`
+/// alone links only the core (swift_static/linux/static-stdlib-args.lnk); Foundation's archives
+/// and the ones they need are named here, grouped so their order does not matter. (The linker's
+/// warning that "the use of `mktemp` is dangerous" comes from Foundation's archive, not from
+/// AutoGLM's code.)
+let staticSwiftRuntime: [String] = ["-static-stdlib", "-Xlinker", "--start-group"] + [
+    "Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation", "_FoundationICU",
+    "_FoundationCollections", "_FoundationCShims", "swiftSynchronization", "swift_RegexParser",
+    "swift_StringProcessing", "swiftDispatch", "swiftGlibc", "swift_Concurrency",
+].map { "-l" + $0 } + ["-Xlinker", "--end-group"]
+
+/// The soname of libautoglm: its major is the C API's (AGLM_API_MAJOR in include/autoglm/autoglm.h).
+let embeddingSoname = "libautoglm.so.1"
+
 let package = Package(
     name: "autoglm",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "autoglm", targets: ["autoglm"]),
         .library(name: "AutoGLM", targets: ["AutoGLM"]),
+        // The C embedding API (include/autoglm/autoglm.h). SwiftPM names the file
+        // libAutoGLMC.so (a product may not share the executable's name); its soname is
+        // libautoglm.so.1, and `make build`/`make install` add the libautoglm.so names.
+        .library(name: "AutoGLMC", type: .dynamic, targets: ["AutoGLMC"]),
     ] + bundledPlugins.map { .library(name: "aglm_\($0)", type: .dynamic, targets: ["aglm_\($0)"]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,6 +102,17 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The C embedding API: `@c` functions over Session, exporting only the header's
+        // aglm_* symbols (exports.map), with the Swift runtime linked in.
+        .target(
+            name: "AutoGLMC",
+            dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"],
+            exclude: ["exports.map"],
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime + [
+                "-Xlinker", "-soname=\(embeddingSoname)",
+                "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/AutoGLMC/exports.map",
+            ])]
+        ),
         // The `autoglm` command-line tool.
         .executableTarget(
             name: "autoglm",
@@ -90,7 +120,8 @@ let package = Package(
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
+            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")],
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime)]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
