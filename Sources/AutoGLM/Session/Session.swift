@@ -66,7 +66,9 @@ public final class Session {
         let pool = WorkerPool(threads: config.train.threads)
         self.pool = pool
         let built = try pool.run {
-            try HostLog.with(log) { try Self.build(config, resolved: resolved, registry: registry, data: data) }
+            try HostLog.with(log) {
+                try Self.build(config, resolved: resolved, registry: registry, data: data, progress: progress)
+            }
         }
         tokenizer = built.tokenizer
         model = built.trainer.model
@@ -74,19 +76,23 @@ public final class Session {
         trainer.progress = Self.forward(progress)
     }
 
-    /// Reads the data and creates the model, the components and the run directory.
+    /// Reads the data (telling `progress` how reading and tokenizing go) and creates the model,
+    /// the components and the run directory.
     private static func build(_ config: RunConfig, resolved: ResolvedConfig, registry: PluginRegistry,
-                              data: SessionData) throws -> (tokenizer: CharTokenizer, trainer: Trainer) {
+                              data: SessionData, progress: ((TrainingProgress) -> TrainingProgress.Reply)?)
+        throws -> (tokenizer: CharTokenizer, trainer: Trainer) {
         let tokenizer: CharTokenizer, dataset: TokenDataset
         switch data {
         case .tokens(let tokens, let given):
             (dataset, tokenizer) = (tokens, given)
         case .configured, .text:
             let text: String
-            if case .text(let given) = data { text = given } else { text = try Corpus.load(path: config.data.path) }
-            tokenizer = CharTokenizer(text: text)
-            dataset = try TokenDataset(tokens: try tokenizer.encode(text), valFraction: config.data.valFraction,
-                                       blockSize: config.model.blockSize)
+            if case .text(let given) = data { text = given } else {
+                text = try Corpus.load(path: config.data.path) { _ = progress?(.loading(.readingData(bytes: $0, of: $1))) }
+            }
+            let ids: [Int32]
+            (tokenizer, ids) = try CharTokenizer.tokenize(text) { _ = progress?(.loading(.tokenizing(done: $0, of: $1))) }
+            dataset = try TokenDataset(tokens: ids, valFraction: config.data.valFraction, blockSize: config.model.blockSize)
         }
         let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
