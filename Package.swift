@@ -67,7 +67,10 @@ let package = Package(
         .target(
             name: "AutoGLMCore",
             dependencies: ["CBLAS", "CKernels"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
+            // -wmo only in release (where SwiftPM already builds whole-module): a debug build with it,
+            // as the DocC plugin's symbol-graph build is, fails ("index output filenames do not match").
+            swiftSettings: [.unsafeFlags(["-Ounchecked"] + swiftCPUFlags), .unsafeFlags(["-wmo"], .when(configuration: .release)),
+                            .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
         .target(
