@@ -6,7 +6,9 @@ import PackageDescription
 
 /// The plugins bundled with AutoGLM: every folder under plugins/ holding C sources. Each becomes
 /// one dynamic library product named `aglm_<folder>`, built next to the `autoglm` executable,
-/// where the host finds it. Adding a plugin is adding a folder.
+/// where the host finds it. Adding a plugin is adding a folder. SwiftPM caches the evaluated
+/// manifest by this file's text, not by the folders it lists: after adding or removing a folder,
+/// build once with `swift build --manifest-cache none`.
 let bundledPlugins: [String] = {
     let root = Context.packageDirectory + "/plugins"
     let folders = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
@@ -58,6 +60,9 @@ let package = Package(
         // cairo's 2D drawing with SVG and PNG output, for `autoglm plot` (Debian: libcairo2-dev).
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
+        // libffi: calls plugin functions declared by a C prototype string (Debian: libffi-dev).
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi",
+                       providers: [.apt(["libffi-dev"])]),
         // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
         .target(
             name: "CKernels",
@@ -76,7 +81,7 @@ let package = Package(
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -93,8 +93,8 @@ final class ProgressDisplay: @unchecked Sendable {
 
     // MARK: - Events
 
-    /// The run is about to train: what, on what, with what, where.
-    func started(_ session: Session) {
+    /// The run is about to train: what, on what, with what, where (and, resumed, from where).
+    func started(_ session: Session, resumedFrom resume: String? = nil) {
         lock.lock()
         defer { lock.unlock() }
         if shown != nil { status.write("\r\u{1B}[K") }  // loading is over: its status goes
@@ -105,10 +105,11 @@ final class ProgressDisplay: @unchecked Sendable {
             record(["kind": "start", "parameters": session.model.parameterCount, "train_tokens": session.dataset.train.count,
                     "val_tokens": session.dataset.validation.count, "vocab": session.tokenizer.count,
                     "attention": c.attention.name, "optimizer": c.optimizer.name, "max_steps": c.train.steps,
-                    "run_dir": c.run.dir])
+                    "run_dir": c.run.dir, "step": session.state.step, "resumed_from": resume ?? NSNull()])
         case .bar, .lines:
+            let from = resume.map { " from step \(session.state.step) of \($0)" } ?? ""
             plain("training \(session.model.parameterCount) parameters on \(session.dataset.train.count) tokens "
-                      + "(vocab \(session.tokenizer.count)) with \(c.attention.name) + \(c.optimizer.name) → \(c.run.dir)")
+                  + "(vocab \(session.tokenizer.count)) with \(c.attention.name) + \(c.optimizer.name)\(from) → \(c.run.dir)")
         case .quiet:
             break
         }

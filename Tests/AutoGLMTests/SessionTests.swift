@@ -27,9 +27,10 @@ final class SessionTests: XCTestCase {
         var metrics: [Metric]
     }
 
+    /// Trains `config` from scratch (replacing an earlier run of it).
     private func run(_ config: RunConfig) throws -> Outcome {
         var losses: [Double] = []
-        let session = try TrainingTests.session(config) { p in if p.kind == .step { losses.append(p.loss) } }
+        let session = try TrainingTests.session(config, overwrite: true) { p in if p.kind == .step { losses.append(p.loss) } }
         let result = try session.train()
         return Outcome(weights: weights(session), losses: losses, metrics: result.metrics)
     }
@@ -49,7 +50,7 @@ final class SessionTests: XCTestCase {
         let straight = try run(c)
 
         var losses: [Double] = []
-        let session = try TrainingTests.session(c) { p in if p.kind == .step { losses.append(p.loss) } }
+        let session = try TrainingTests.session(c, overwrite: true) { p in if p.kind == .step { losses.append(p.loss) } }
         XCTAssertEqual(try session.train(steps: 5).steps, 5)
         XCTAssertEqual(session.state.step, 5)
         XCTAssertEqual(try session.train(steps: 4).steps, 9)

@@ -45,6 +45,20 @@ public struct HostKeys: Sendable {
         public let logInterval = HostKey<Int>.integer("train.log_interval", default: 10, min: 1, doc: "steps between log records")
         public let seed = HostKey<Int>.integer("train.seed", default: 1337, min: 0, doc: "initialisation and batch sampling")
         public let threads = HostKey<Int>.integer("train.threads", default: 2, min: 1, doc: "GEMM and kernel threads")
+        public let onNonfinite = HostKey<NonFinitePolicy>.choice(
+            "train.on_nonfinite", default: .stop, doc: "a NaN or infinite loss or gradient: stop (checkpoint, exit), skip the step, or ignore it")
+        public let maxSkippedSteps = HostKey<Int>.integer(
+            "train.max_skipped_steps", default: 10, min: 1, doc: "with on_nonfinite skip: stop after this many skipped steps in a row")
+    }
+
+    /// `checkpoint.*`: when the whole training state is saved and which checkpoints are kept.
+    public struct Checkpoints: HostKeySection {
+        public let every = HostKey<Int>.integer(
+            "checkpoint.every", default: 0, min: 0, doc: "steps between checkpoints (0: at every evaluation); also at every stop")
+        public let keepLast = HostKey<Int>.integer("checkpoint.keep_last", default: 3, min: 1, doc: "latest checkpoints kept (the best is kept too)")
+        public let bestMetric = HostKey<String>.text(
+            "checkpoint.best_metric", default: "val/loss", doc: "evaluation metric picking the best checkpoint (empty: none)")
+        public let bestMode = HostKey<MetricGoal>.choice("checkpoint.best_mode", default: .min, doc: "whether lower or higher is better")
     }
 
     /// `run.*`: where the run's files go.
@@ -79,6 +93,7 @@ public struct HostKeys: Sendable {
     public let model = Model()
     public let train = Train()
     public let run = Run()
+    public let checkpoint = Checkpoints()
     public let attention = Attention()
     public let optimizer = Optimizer()
     public let components = Components()
@@ -98,3 +113,22 @@ public struct HostKeys: Sendable {
 
 /// A section of the key table: a struct whose stored properties are `HostKey`s.
 public protocol HostKeySection: Sendable {}
+
+/// What the trainer does with a step whose loss or gradient is NaN or infinite.
+public enum NonFinitePolicy: String, Sendable, CaseIterable, HostKeyChoice {
+    /// Stop: checkpoint the last good state and end with an error naming the step and the tensor.
+    case stop
+    /// Drop the step (no update) and go on; stop after `train.max_skipped_steps` in a row.
+    case skip
+    /// Train on regardless, as if nothing happened (callbacks such as terminate_on_nan may still
+    /// stop the run); the weights may become NaN.
+    case ignore
+}
+
+/// Whether a metric is better when lower or higher.
+public enum MetricGoal: String, Sendable, CaseIterable, HostKeyChoice {
+    /// Lower is better (a loss).
+    case min
+    /// Higher is better (an accuracy).
+    case max
+}
