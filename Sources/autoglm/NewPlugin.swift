@@ -15,7 +15,7 @@ struct NewPlugin: ParsableCommand {
     @Argument(help: "Component name: 1-64 characters of a-z, 0-9 and _, starting with a letter.")
     var name: String
 
-    @Option(help: "Kind of component: attention, optimizer, evaluator or callback.")
+    @Option(help: "Kind of component.")
     var kind: ComponentKind
 
     @Option(help: ArgumentHelp("Folder to create (default: ./NAME); must not exist or be empty.", valueName: "DIR"))

@@ -112,6 +112,10 @@ final class QuickStartTests: XCTestCase {
         // 6: and trained a model.
         let trained = try config(ofRun: plugin.appendingPathComponent("runs/my_sgd"))
         XCTAssertEqual((trained["optimizer"] as? [String: Any])?["name"] as? String, "my_sgd")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: plugin.appendingPathComponent("runs/my_sgd/model.safetensors").path))
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: plugin.appendingPathComponent("runs/my_sgd/run.json"))) as? [String: Any])
+        let latest = try XCTUnwrap(record["latest"] as? String, "\(record)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: plugin.appendingPathComponent("runs/my_sgd/\(latest)/model.safetensors").path),
+                      "the trained weights are checkpointed")
     }
 }
