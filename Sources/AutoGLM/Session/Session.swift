@@ -112,6 +112,7 @@ public final class Session {
         let callbacks = try config.callbacks.map {
             try CallbackInstance(registry: registry, name: $0.name, parameters: $0.parameters)
         }
+        let hooks = try TrainerHooks.bind(resolved, registry: registry)  // refused before the run directory is touched
         let now = RunRecord.timestamp()
         let record = RunRecord(status: .running, step: 0, maxSteps: config.train.steps, attention: config.attention.name,
                                optimizer: config.optimizer.name, pluginPaths: pluginFolders(registry),
@@ -122,7 +123,7 @@ public final class Session {
             runDirectory.appendLog(json: resolved.jsonObject)
         }
         return Trainer(resolved: resolved, model: model, optimizer: optimizer, evaluators: evaluators, callbacks: callbacks,
-                       dataset: dataset, tokenizer: tokenizer, runDirectory: runDirectory,
+                       dataset: dataset, tokenizer: tokenizer, runDirectory: runDirectory, hooks: hooks,
                        state: TrainerState(config: config), progress: forward(nil))
     }
 
