@@ -67,6 +67,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // `swift package generate-documentation --target AutoGLM` (`make docs`): DocC for the library.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The public C header (include/autoglm/plugin.h), seen from Swift.
@@ -89,7 +91,10 @@ let package = Package(
         .target(
             name: "AutoGLMCore",
             dependencies: ["CBLAS", "CKernels"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
+            // -wmo only in release (where SwiftPM already builds whole-module): a debug build with it,
+            // as the DocC plugin's symbol-graph build is, fails ("index output filenames do not match").
+            swiftSettings: [.unsafeFlags(["-Ounchecked"] + swiftCPUFlags), .unsafeFlags(["-wmo"], .when(configuration: .release)),
+                            .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
         .target(
@@ -126,6 +131,8 @@ let package = Package(
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
         .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"], exclude: ["Fixtures"]),
+        // The command line's own code (progress display, plugin scaffold), through `@testable import autoglm`.
+        .testTarget(name: "AutoGLMCLITests", dependencies: ["autoglm", "AutoGLM"]),
     ] + bundledPlugins.map {
         .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
     }

@@ -44,6 +44,7 @@ final class CallbackPluginTests: XCTestCase {
             case .evaluation:
                 evaluations.append((p.step, Dictionary(uniqueKeysWithValues: p.metrics.map { ($0.name, $0.value) })))
                 if let session = box.session { atEvaluation?(session, p.step) }
+            case .evaluating, .readingData, .tokenizing: break
             }
         }
         box.session = session

@@ -232,7 +232,7 @@ final class Trainer {
     }
 
     /// Mean validation loss over `train.eval_batches` random batches, plus every evaluator's
-    /// metrics (named `val/<metric>`).
+    /// metrics (named `val/<metric>`). Reports `.evaluating` before the first batch and after each.
     func evaluate() throws -> [Metric] {
         guard !dataset.validation.isEmpty else {
             throw DataError(message: "this session was opened to sample a trained run and holds no validation data")
@@ -242,12 +242,14 @@ final class Trainer {
         for e in evaluators { try e.reset() }
         var lossSum = 0.0
         let seq = model.config.blockSize, batches = config.train.evalBatches, batchSize = config.train.batchSize
+        _ = report(.evaluating(batch: 0, of: batches), stepSeconds: 0, logged: false)
         try Autograd.withNoGrad {
-            for _ in 0..<batches {
+            for batch in 1...batches {
                 let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
                 let (loss, logits) = try model.loss(ids: x, targets: y, batch: batchSize, seq: seq)
                 lossSum += Double(loss.item)
                 for e in evaluators { try e.update(logits: logits, targets: y) }
+                _ = report(.evaluating(batch: batch, of: batches), stepSeconds: 0, logged: false)
             }
         }
         var metrics = [Metric(name: "val/loss", value: lossSum / Double(batches))]
@@ -390,7 +392,7 @@ final class Trainer {
         for c in callbacks { try c.onEvent(event, state: snapshot, control: &control) }
     }
 
-    /// Tells the progress receiver about the last step or evaluation.
+    /// Tells the progress receiver about the last step, an evaluation, or one underway.
     private func report(_ kind: TrainingProgress.Kind, stepSeconds: Double, logged: Bool) -> TrainingProgress.Reply {
         progress(TrainingProgress(kind: kind, step: state.step, maxSteps: config.train.steps, loss: state.loss,
                                   lr: state.lr, gradNorm: state.gradNorm, stepSeconds: stepSeconds,
