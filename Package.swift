@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The public C header (include/autoglm/plugin.h), seen from Swift.
@@ -61,20 +62,23 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags)]
         ),
+        // Starting a search trial's child process (fork and exec with nothing but system calls between).
+        .target(name: "CProcess", cSettings: [.unsafeFlags(["-Wall", "-Wextra"])]),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
             dependencies: ["CBLAS", "CKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
         ),
-        // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
+        // The host: plugin loader, host API table, GPT model, trainer, config, run plots, search.
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CProcess",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -1,0 +1,174 @@
+import AutoGLMCore
+import Foundation
+
+/// NSGA-II for several objectives (Deb, Pratap, Agarwal and Meyarivan, IEEE TEC 6(2), 2002), in
+/// the asynchronous form of Optuna's `NSGAIISampler` (`optuna/samplers/nsgaii/_sampler.py`):
+/// every trial is tagged with a generation; generation g + 1 starts once `populationSize` trials
+/// of generation g are complete, and its parents are the elite of generation g's complete trials
+/// together with the previous elite, chosen by non-dominated sorting and, in the last front that
+/// fits, by crowding distance. The first generation is random. A child is made, with probability
+/// 0.9, by crossover of two parents each picked by binary tournament (the dominating one of two
+/// random members), else copied from one random member; then each parameter mutates with
+/// probability 1 / parameters.
+///
+/// Crossover and mutation follow Deb's NSGA-II code (revision 1.1.6) as Optuna's `SBXCrossover`
+/// and `PolynomialMutation` do: numeric parameters by simulated binary crossover (η = 20, each
+/// gene from the SBX children with probability 0.5, swapped between them with probability 0.5)
+/// and polynomial mutation (η = 20), on the transformed axis (log for log scales) within its
+/// bounds; choices by uniform crossover (each from either parent with probability 0.5) and
+/// mutation to a random choice. A parameter neither parent has (a component's, under a choice
+/// the parents did not make) is drawn at random.
+public struct NSGA2Sampler: SearchSampler {
+    /// The study's seed.
+    public let seed: UInt64
+    /// The objectives, for their directions.
+    public let objectives: [Objective]
+    /// Complete trials per generation (Optuna's `population_size`, default 50 there).
+    public let populationSize: Int
+    /// Probability of crossover rather than copying a parent.
+    public var crossoverProbability = 0.9
+    /// SBX's and polynomial mutation's distribution index.
+    public var eta = 20.0
+
+    /// An NSGA-II sampler.
+    public init(seed: UInt64, objectives: [Objective], populationSize: Int) {
+        precondition(populationSize >= 2, "an NSGA-II population needs two members at least")
+        self.seed = seed
+        self.objectives = objectives
+        self.populationSize = populationSize
+    }
+
+    /// The parameters and generation of trial `number`.
+    public func propose(number: Int, space: SearchSpace, history: [TrialRecord]) -> Proposal {
+        var rng = TrialRandom.generator(seed: seed, trial: number)
+        let (parentGeneration, parents) = parentPopulation(history)
+        guard parentGeneration >= 0 else {
+            return Proposal(parameters: space.assign { p, _ in p.distribution.random(&rng) }, generation: 0)
+        }
+        let first: TrialRecord, second: TrialRecord?
+        if rng.uniform() < crossoverProbability {
+            first = tournament(parents, &rng)
+            let rest = parents.filter { $0.number != first.number }
+            second = tournament(rest.isEmpty ? parents : rest, &rng)
+        } else {
+            first = parents[rng.below(parents.count)]
+            second = nil
+        }
+        let child = crossover(first, second, space: space, rng: &rng)
+        let mutationProbability = 1 / Double(max(child.count, 1))
+        let parameters = space.assign { p, _ in
+            guard let inherited = child[p.name] else { return p.distribution.random(&rng) }
+            guard rng.uniform() < mutationProbability else { return inherited }
+            return mutate(inherited, p.distribution, &rng)
+        }
+        return Proposal(parameters: parameters, generation: parentGeneration + 1)
+    }
+
+    /// The last generation whose population is complete, and its elite (Optuna's
+    /// `_collect_parent_population`): (−1, []) before the first is complete.
+    func parentPopulation(_ history: [TrialRecord]) -> (generation: Int, elite: [TrialRecord]) {
+        var byGeneration: [Int: [TrialRecord]] = [:]
+        for t in history where t.state == .complete && t.values != nil {
+            if let g = t.generation { byGeneration[g, default: []].append(t) }
+        }
+        var generation = -1, elite: [TrialRecord] = []
+        while let population = byGeneration[generation + 1], population.count >= populationSize {
+            elite = select(population + elite)
+            generation += 1
+        }
+        return (generation, elite)
+    }
+
+    /// The best `populationSize` of `population`: whole fronts while they fit, then the last
+    /// front's members by crowding distance (largest first; ties by trial number).
+    func select(_ population: [TrialRecord]) -> [TrialRecord] {
+        let members = population.sorted { $0.number < $1.number }
+        let points = members.map(losses)
+        var chosen: [TrialRecord] = []
+        for front in ParetoRanking.fronts(points) {
+            if chosen.count + front.count <= populationSize {
+                chosen += front.map { members[$0] }
+                if chosen.count == populationSize { break }
+                continue
+            }
+            let distances = ParetoRanking.crowdingDistances(front.map { points[$0] })
+            let order = front.indices.sorted { (distances[$0], -$0) > (distances[$1], -$1) }
+            chosen += order.prefix(populationSize - chosen.count).map { members[front[$0]] }
+            break
+        }
+        return chosen
+    }
+
+    /// A trial's values in the minimisation convention.
+    func losses(_ trial: TrialRecord) -> [Double] {
+        zip(objectives, trial.values ?? []).map { $0.loss($1) }
+    }
+
+    /// Binary tournament: of two random members, the first if it dominates the second, else the second.
+    private func tournament(_ population: [TrialRecord], _ rng: inout RandomGenerator) -> TrialRecord {
+        let a = population[rng.below(population.count)], b = population[rng.below(population.count)]
+        return ParetoRanking.dominates(losses(a), losses(b)) ? a : b
+    }
+
+    /// The child's inherited values, walking the space in order so that its choices decide
+    /// which parameters exist: numeric ones by SBX when both parents have them, choices by
+    /// uniform crossover; a parameter only one parent has is taken from it.
+    private func crossover(_ a: TrialRecord, _ b: TrialRecord?, space: SearchSpace,
+                           rng: inout RandomGenerator) -> [String: Double] {
+        guard let b else { return a.parameters }
+        let takeSecondChild = rng.uniform() < 0.5
+        var child: [String: Double] = [:]
+        for p in space.parameters where space.isActive(p, given: child) {
+            switch (a.parameters[p.name], b.parameters[p.name]) {
+            case let (x?, y?):
+                if p.distribution.isChoice {
+                    child[p.name] = rng.uniform() < 0.5 ? x : y
+                } else {
+                    child[p.name] = simulatedBinaryCrossover(x, y, p.distribution, takeSecond: takeSecondChild, &rng)
+                }
+            case let (x?, nil), let (nil, x?): child[p.name] = x
+            case (nil, nil): break
+            }
+        }
+        return child
+    }
+
+    /// One gene of SBX's children on the transformed axis, kept within the bounds (Optuna's
+    /// `SBXCrossover.crossover`, equations (3)–(5) of Raghuwanshi's summary of Deb and Agrawal).
+    private func simulatedBinaryCrossover(_ x: Double, _ y: Double, _ distribution: SearchDistribution,
+                                          takeSecond: Bool, _ rng: inout RandomGenerator) -> Double {
+        let (lower, upper) = distribution.transformedBounds
+        let p = distribution.transform(x), q = distribution.transform(y)
+        let lo = min(p, q), hi = max(p, q), diff = max(hi - lo, 1e-10)
+        func spread(_ beta: Double, _ u: Double) -> Double {
+            let alpha = 2 - pow(beta, -(eta + 1))
+            return u > 1 / alpha ? pow(1 / (2 - u * alpha), 1 / (eta + 1)) : pow(u * alpha, 1 / (eta + 1))
+        }
+        let u = rng.uniform()
+        let c1 = 0.5 * ((lo + hi) - spread(1 + 2 * (lo - lower) / diff, u) * diff)
+        let c2 = 0.5 * ((lo + hi) + spread(1 + 2 * (upper - hi) / diff, u) * diff)
+        var genes = rng.uniform() < 0.5 ? (c1, c2) : (p, q)
+        if rng.uniform() < 0.5 { genes = (genes.1, genes.0) }
+        let t = takeSecond ? genes.1 : genes.0
+        return distribution.untransform(min(max(t, lower), upper))
+    }
+
+    /// Mutation: a random choice, or polynomial mutation on the transformed axis (Optuna's
+    /// `PolynomialMutation.mutation`).
+    private func mutate(_ value: Double, _ distribution: SearchDistribution, _ rng: inout RandomGenerator) -> Double {
+        if distribution.isChoice { return distribution.random(&rng) }
+        let (lower, upper) = distribution.transformedBounds
+        let width = upper - lower, x = distribution.transform(value)
+        guard width > 0 else { return value }
+        let u = rng.uniform(), power = 1 / (eta + 1)
+        let delta: Double
+        if u <= 0.5 {
+            let v = 2 * u + (1 - 2 * u) * pow(1 - (x - lower) / width, eta + 1)
+            delta = pow(v, power) - 1
+        } else {
+            let v = 2 * (1 - u) + 2 * (u - 0.5) * pow(1 - (upper - x) / width, eta + 1)
+            delta = 1 - pow(v, power)
+        }
+        return distribution.untransform(min(max(x + delta * width, lower), upper))
+    }
+}
