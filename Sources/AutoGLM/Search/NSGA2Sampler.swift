@@ -7,8 +7,9 @@ import Foundation
 /// of generation g are complete, and its parents are the elite of generation g's complete trials
 /// together with the previous elite, chosen by non-dominated sorting and, in the last front that
 /// fits, by crowding distance. The first generation is random. A child is made, with probability
-/// 0.9, by crossover of two parents each picked by binary tournament (the dominating one of two
-/// random members), else copied from one random member; then each parameter mutates with
+/// 0.9, by crossover of two parents each picked by binary tournament with Deb's crowded
+/// comparison (the lower rank, then the larger crowding distance, wins; Optuna compares by
+/// dominance only), else copied from one random member; then each parameter mutates with
 /// probability 1 / parameters.
 ///
 /// Crossover and mutation follow Deb's NSGA-II code (revision 1.1.6) as Optuna's `SBXCrossover`
@@ -29,6 +30,8 @@ public struct NSGA2Sampler: SearchSampler {
     public var crossoverProbability = 0.9
     /// SBX's and polynomial mutation's distribution index.
     public var eta = 20.0
+    /// Elites already selected, by generation (Optuna caches them in the study the same way).
+    private let cache = EliteCache()
 
     /// An NSGA-II sampler.
     public init(seed: UInt64, objectives: [Objective], populationSize: Int) {
@@ -47,12 +50,11 @@ public struct NSGA2Sampler: SearchSampler {
         }
         let first: TrialRecord, second: TrialRecord?
         if rng.uniform() < crossoverProbability {
-            first = tournament(parents, &rng)
-            let rest = parents.filter { $0.number != first.number }
-            second = tournament(rest.isEmpty ? parents : rest, &rng)
+            let a = tournament(parents, &rng)
+            let rest = parents.filter { $0.trial.number != a.trial.number }
+            (first, second) = (a.trial, tournament(rest.isEmpty ? parents : rest, &rng).trial)
         } else {
-            first = parents[rng.below(parents.count)]
-            second = nil
+            (first, second) = (parents[rng.below(parents.count)].trial, nil)
         }
         let child = crossover(first, second, space: space, rng: &rng)
         let mutationProbability = 1 / Double(max(child.count, 1))
@@ -64,16 +66,34 @@ public struct NSGA2Sampler: SearchSampler {
         return Proposal(parameters: parameters, generation: parentGeneration + 1)
     }
 
+    /// A member of an elite: the trial, its front and its crowding distance within the front.
+    struct Member: Sendable, Equatable {
+        /// The trial.
+        let trial: TrialRecord
+        /// Its front (0: nobody dominates it).
+        let rank: Int
+        /// Its crowding distance in its front.
+        let crowding: Double
+    }
+
     /// The last generation whose population is complete, and its elite (Optuna's
     /// `_collect_parent_population`): (−1, []) before the first is complete.
-    func parentPopulation(_ history: [TrialRecord]) -> (generation: Int, elite: [TrialRecord]) {
-        var byGeneration: [Int: [TrialRecord]] = [:]
-        for t in history where t.state == .complete && t.values != nil {
-            if let g = t.generation { byGeneration[g, default: []].append(t) }
+    func parentPopulation(_ history: [TrialRecord]) -> (generation: Int, elite: [Member]) {
+        // Indices only: a long history is walked once per proposal, and records are copied only
+        // for a generation not selected before.
+        var byGeneration: [Int: [Int]] = [:]
+        for (i, t) in history.enumerated() where t.state == .complete && t.values != nil {
+            if let g = t.generation { byGeneration[g, default: []].append(i) }
         }
-        var generation = -1, elite: [TrialRecord] = []
+        var generation = -1, elite: [Member] = []
         while let population = byGeneration[generation + 1], population.count >= populationSize {
-            elite = select(population + elite)
+            let numbers = (population.map { history[$0].number } + elite.map(\.trial.number)).sorted()
+            if let known = cache.elite(generation: generation + 1, members: numbers) {
+                elite = known
+            } else {
+                elite = select(population.map { history[$0] } + elite.map(\.trial))
+                cache.store(generation: generation + 1, members: numbers, elite: elite)
+            }
             generation += 1
         }
         return (generation, elite)
@@ -81,20 +101,16 @@ public struct NSGA2Sampler: SearchSampler {
 
     /// The best `populationSize` of `population`: whole fronts while they fit, then the last
     /// front's members by crowding distance (largest first; ties by trial number).
-    func select(_ population: [TrialRecord]) -> [TrialRecord] {
+    func select(_ population: [TrialRecord]) -> [Member] {
         let members = population.sorted { $0.number < $1.number }
         let points = members.map(losses)
-        var chosen: [TrialRecord] = []
-        for front in ParetoRanking.fronts(points) {
-            if chosen.count + front.count <= populationSize {
-                chosen += front.map { members[$0] }
-                if chosen.count == populationSize { break }
-                continue
-            }
+        var chosen: [Member] = []
+        for (rank, front) in ParetoRanking.fronts(points).enumerated() {
             let distances = ParetoRanking.crowdingDistances(front.map { points[$0] })
             let order = front.indices.sorted { (distances[$0], -$0) > (distances[$1], -$1) }
-            chosen += order.prefix(populationSize - chosen.count).map { members[front[$0]] }
-            break
+            let taken = order.prefix(populationSize - chosen.count)
+            chosen += taken.map { Member(trial: members[front[$0]], rank: rank, crowding: distances[$0]) }
+            if chosen.count == populationSize { break }
         }
         return chosen
     }
@@ -104,10 +120,11 @@ public struct NSGA2Sampler: SearchSampler {
         zip(objectives, trial.values ?? []).map { $0.loss($1) }
     }
 
-    /// Binary tournament: of two random members, the first if it dominates the second, else the second.
-    private func tournament(_ population: [TrialRecord], _ rng: inout RandomGenerator) -> TrialRecord {
+    /// Binary tournament with the crowded comparison: of two random members, the lower rank, then
+    /// the larger crowding distance; the second on a tie.
+    private func tournament(_ population: [Member], _ rng: inout RandomGenerator) -> Member {
         let a = population[rng.below(population.count)], b = population[rng.below(population.count)]
-        return ParetoRanking.dominates(losses(a), losses(b)) ? a : b
+        return a.rank < b.rank || (a.rank == b.rank && a.crowding > b.crowding) ? a : b
     }
 
     /// The child's inherited values, walking the space in order so that its choices decide
@@ -170,5 +187,22 @@ public struct NSGA2Sampler: SearchSampler {
             delta = 1 - pow(v, power)
         }
         return distribution.untransform(min(max(x + delta * width, lower), upper))
+    }
+}
+
+/// The elite NSGA-II selected from each generation's members, so that a proposal does not sort
+/// every earlier generation again. Thread-safe.
+final class EliteCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Int: (members: [Int], elite: [NSGA2Sampler.Member])] = [:]
+
+    /// The elite of `generation` if it was selected from exactly `members` (trial numbers).
+    func elite(generation: Int, members: [Int]) -> [NSGA2Sampler.Member]? {
+        lock.withLock { entries[generation].flatMap { $0.members == members ? $0.elite : nil } }
+    }
+
+    /// Remembers the elite selected from `members` for `generation`.
+    func store(generation: Int, members: [Int], elite: [NSGA2Sampler.Member]) {
+        lock.withLock { entries[generation] = (members, elite) }
     }
 }

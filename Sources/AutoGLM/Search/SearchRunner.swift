@@ -146,9 +146,11 @@ public final class SearchRunner: @unchecked Sendable {
             let exit = child.poll()
             if reportsMetric, let log = try? RunLog(contentsOf: logPath) {
                 lastLog = log
+                // The last evaluation ends the trial anyway: it is recorded, not pruned.
+                let lastStep = log.config[HostKeys.table.train.steps.name].flatMap { Int($0) } ?? .max
                 for (step, value) in log.metric(study.settings.objectives[0].name) where !reported.contains(step) {
                     reported.insert(step)
-                    if try study.report(ticket.number, step: step, value: value), exit == nil {
+                    if try study.report(ticket.number, step: step, value: value), exit == nil, step < lastStep {
                         child.terminate()
                         pruned = true
                         say("trial \(ticket.number): pruned at step \(step) (\(study.settings.objectives[0].name) "
@@ -217,8 +219,9 @@ public final class SearchRunner: @unchecked Sendable {
         return args
     }
 
-    /// A value for a progress line.
-    static func format(_ value: Double) -> String {
+    /// A value as progress lines and `search show` print it (four decimals, or four significant
+    /// digits for very large and very small values).
+    public static func format(_ value: Double) -> String {
         abs(value) >= 1e5 || (abs(value) < 1e-3 && value != 0) ? String(format: "%.4g", value) : String(format: "%.4f", value)
     }
 }

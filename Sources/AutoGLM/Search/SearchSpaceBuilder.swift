@@ -126,10 +126,17 @@ struct SearchSpaceBuilder {
             schemas.schema(kind: choice.kind, name: candidate)?.parameters.first { $0.name == name }.map { (candidate, $0) }
         }
         guard !declaring.isEmpty else {
-            let declared = choice.candidates.flatMap { schemas.schema(kind: choice.kind, name: $0)?.parameters.map(\.name) ?? [] }
-            let who = choice.searched ? "none of \(choice.candidates.joined(separator: ", "))"
-                : "\(choice.kind.rawValue) '\(choice.candidates[0])' (the base config's \(choice.section).name)"
-            throw fail(entry, "\(who) declares a parameter '\(name)'" + Suggestion.hint(for: name, in: declared))
+            // The host keys of the section are what a typo most often meant (optimizer.lrr → lr).
+            let hostNames = hostSchema.keys.filter { $0.section == choice.section }.map { String($0.name.dropFirst(choice.section.count + 1)) }
+            let declared = hostNames + choice.candidates.flatMap {
+                schemas.schema(kind: choice.kind, name: $0)?.parameters.map(\.name) ?? []
+            }
+            let hint = Suggestion.hint(for: name, in: declared)
+            if choice.searched {
+                throw fail(entry, "none of \(choice.candidates.joined(separator: ", ")) declares a parameter '\(name)'" + hint)
+            }
+            throw fail(entry, "unknown key for \(choice.kind.rawValue) '\(choice.candidates[0])' (the base config's "
+                       + "\(choice.section).name)" + hint)
         }
         var result: SearchDistribution?
         for (component, spec) in declaring {
@@ -280,8 +287,9 @@ struct SearchSpaceBuilder {
     struct Unsearchable: Error { let message: String }
 
     /// The distribution `auto` gives a declared parameter: its declared bounds (exclusive ends
-    /// moved in by one representable value, or one for integers), on the log axis when they
-    /// span two decades or more; true/false for a flag, the declared choices for a choice.
+    /// moved in by one representable value, or one for integers), on the log axis when the
+    /// lower bound is above 0 and they span two decades or more; true/false for a flag, the
+    /// declared choices for a choice.
     static func automatic(_ spec: ParameterSpec) -> Result<SearchDistribution, Unsearchable> {
         switch spec.kind {
         case .bool: return .success(.choice(["false", "true"]))
@@ -299,11 +307,11 @@ struct SearchSpaceBuilder {
             if spec.kind == .int {
                 let low = Int(spec.min) + (spec.minExclusive ? 1 : 0), high = Int(spec.max) - (spec.maxExclusive ? 1 : 0)
                 guard low < high else { return .failure(Unsearchable(message: "its range holds one value")) }
-                return .success(.int(low: low, high: high, log: low > 0 && Double(high) / Double(low) >= 100, step: 1))
+                return .success(.int(low: low, high: high, log: spec.min > 0 && Double(high) / Double(low) >= 100, step: 1))
             }
             let low = spec.minExclusive ? spec.min.nextUp : spec.min, high = spec.maxExclusive ? spec.max.nextDown : spec.max
             guard low < high else { return .failure(Unsearchable(message: "its range holds one value")) }
-            return .success(.float(low: low, high: high, log: low > 0 && high / low >= 100, step: nil))
+            return .success(.float(low: low, high: high, log: spec.min > 0 && high / low >= 100, step: nil))
         }
     }
 

@@ -64,7 +64,8 @@ struct SearchSpaceFile: Sendable {
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
             throw ConfigFile.syntaxError(error, path: path, text: text)
         }
-        guard let mapping = root?.mapping else {
+        guard let root else { throw ConfigError(origin: path, message: "the search space has no keys to search") }
+        guard let mapping = root.mapping else {
             throw ConfigError(origin: path, message: "a search space is a mapping of config keys to distributions, "
                               + "e.g. `optimizer.lr: { loguniform: [1e-4, 1e-2] }`")
         }

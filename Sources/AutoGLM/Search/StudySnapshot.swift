@@ -21,6 +21,10 @@ public struct StudySnapshot: Sendable {
         public var error: String?
         /// Runs (1, or more when it was interrupted and run again).
         public var attempts: Int
+        /// The search process that ran it last (`HOST/PID/START`).
+        public var owner: String?
+        /// Its `autoglm train` process while it runs.
+        public var childPID: Int32?
 
         /// Wall time of the (last) run.
         public var seconds: Double? { finished.flatMap { f in started.map { f - $0 } } }
@@ -54,13 +58,15 @@ public struct StudySnapshot: Sendable {
                 texts[row["trial"], default: []].append((row["key"], row["value"]))
             }
             let rows = try Row.fetchAll(db, sql: """
-                SELECT number, run_dir, started_at, finished_at, train_seconds, error, attempts FROM trial ORDER BY number
+                SELECT number, run_dir, started_at, finished_at, train_seconds, error, attempts, owner, child_pid
+                FROM trial ORDER BY number
                 """)
             let trials = rows.map { row -> Trial in
                 let number: Int = row["number"]
                 return Trial(record: records[number]!, parameters: (texts[number] ?? []).map { (key: $0.0, value: $0.1) },
                              runDirectory: row["run_dir"], started: row["started_at"], finished: row["finished_at"],
-                             trainSeconds: row["train_seconds"], error: row["error"], attempts: row["attempts"])
+                             trainSeconds: row["train_seconds"], error: row["error"], attempts: row["attempts"],
+                             owner: row["owner"], childPID: row["child_pid"])
             }
             return (settings, trials)
         }

@@ -6,6 +6,12 @@ public struct PruneDecision: Sendable, Equatable {
     public var prune: Bool
     /// Successive-halving rungs the trial completed with this report (rung → value), to record.
     public var completedRungs: [Int: Double] = [:]
+
+    /// A decision.
+    public init(prune: Bool, completedRungs: [Int: Double] = [:]) {
+        self.prune = prune
+        self.completedRungs = completedRungs
+    }
 }
 
 /// Decides whether a running trial should stop, from its intermediate values (the first
