@@ -87,7 +87,7 @@ struct RunSearch: ParsableCommand {
         let s = study.settings
         printLine("study \(self.study): \(s.objectives.map(\.description).joined(separator: ", ")), sampler \(s.sampler.rawValue), "
               + "pruner \(s.pruner.kind.rawValue), seed \(s.seed); \(trials) trials, \(jobs) at a time on "
-              + "\(runner.threadsPerTrial) thread(s) each; runs in \(study.trialsDirectory)")
+              + "\(runner.threadsPerTrial) thread(s) each; runs in \(StudyText.displayPath(study.trialsDirectory))")
         for line in study.space.summary { printLine("  " + line) }
         for line in study.space.skipped { printLine("  not searched: " + line) }
         let summary = try runner.run()
@@ -132,7 +132,7 @@ struct ShowStudy: ParsableCommand {
         let importances = StudyText.importances(snapshot)
         if !importances.isEmpty { print(""); importances.forEach { print($0) } }
         guard plot else { return }
-        let prefix = out ?? URL(fileURLWithPath: study).deletingPathExtension().path
+        let prefix = out ?? (study as NSString).deletingPathExtension
         for (name, chart) in try StudyCharts.make(snapshot) {
             for format in CairoChartRenderer.Format.allCases {
                 let path = "\(prefix)-\(name).\(format.rawValue)"

@@ -208,7 +208,7 @@ public final class SearchRunner: @unchecked Sendable {
 
     /// The child's command line: the study's base config, plugins and overrides, the trial's
     /// parameters, its run directory and its share of the threads.
-    func arguments(for ticket: TrialTicket) -> [String] {
+    private func arguments(for ticket: TrialTicket) -> [String] {
         let settings = study.settings
         var args = ["train", "--quiet"]
         if let config = settings.baseConfig { args += ["--config", config] }

@@ -2,7 +2,7 @@ import Foundation
 
 /// What a sampler proposes for a new trial.
 public struct Proposal: Sendable, Equatable {
-    /// Internal values of the active parameters, by key.
+    /// Internal values of the active parameters, by parameter name.
     public var parameters: [String: Double]
     /// NSGA-II's generation of the trial (nil for other samplers).
     public var generation: Int?

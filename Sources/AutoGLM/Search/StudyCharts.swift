@@ -50,7 +50,7 @@ public enum StudyCharts {
             legend.append(ChartLegendEntry(label: "pruned (last value)", style: ChartStyle(color: prunedColor, markers: true, lines: false)))
         }
         legend.append(ChartLegendEntry(label: "best so far", style: ChartStyle(color: bestColor)))
-        return Chart(title: "Search \(name(study)): objectives by trial", width: width, height: height, xLabel: "trial",
+        return Chart(title: "Study \(name(study)): objectives by trial", width: width, height: height, xLabel: "trial",
                      panels: panels, legend: legend)
     }
 
@@ -69,7 +69,7 @@ public enum StudyCharts {
             ChartLegendEntry(label: "Pareto front (\(front.count) trials; \(o.map(\.description).joined(separator: ", ")))",
                              style: ChartStyle(color: bestColor, markers: true)),
         ]
-        return Chart(title: "Search \(name(study)): Pareto front", width: width, height: height, xLabel: o[0].name,
+        return Chart(title: "Study \(name(study)): Pareto front", width: width, height: height, xLabel: o[0].name,
                      panels: [panel], legend: legend, xFromZero: false)
     }
 

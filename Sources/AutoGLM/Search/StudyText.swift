@@ -16,7 +16,7 @@ public enum StudyText {
         if s.objectives.count == 1 {
             guard let best = study.best else { return lines + ["no complete trial yet"] }
             lines.append("best: trial \(best.record.number), \(values(best, s)) — \(parameters(best))")
-            lines.append("  run directory: \(best.runDirectory)")
+            lines.append("  run directory: \(displayPath(best.runDirectory))")
             return lines
         }
         let front = study.paretoFront
@@ -102,6 +102,13 @@ public enum StudyText {
     /// `val/loss 1.8342, tokens_per_s 21034`.
     static func values(_ t: StudySnapshot.Trial, _ s: StudySettings) -> String {
         zip(s.objectives, t.record.values ?? []).map { "\($0.name) \(SearchRunner.format($1))" }.joined(separator: ", ")
+    }
+
+    /// `path` relative to the current directory when it lies inside it (run directories are
+    /// stored absolute, so that any directory can read the study).
+    public static func displayPath(_ path: String) -> String {
+        let here = FileManager.default.currentDirectoryPath
+        return path.hasPrefix(here + "/") ? String(path.dropFirst(here.count + 1)) : path
     }
 
     /// `key=value key=value`.

@@ -23,7 +23,7 @@ public struct TrialRecord: Sendable, Equatable {
     public var number: Int
     /// Its state.
     public var state: TrialState
-    /// Internal values of its active parameters, by key.
+    /// Internal values of its active parameters, by parameter name.
     public var parameters: [String: Double]
     /// Objective values in objective units, in the study's objective order (complete trials).
     public var values: [Double]?
