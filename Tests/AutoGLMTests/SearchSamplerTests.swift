@@ -137,4 +137,25 @@ final class SearchSamplerTests: XCTestCase {
         XCTAssertEqual(TPESampler.gamma(1000), 25)
         XCTAssertEqual(below.map(\.number), [2], "step 30 beats steps 10 and 20; the lowest value among them")
     }
+
+    func testNSGA2RedrawsChildrenThatRepeatATrial() {
+        // 4 × 3 × 5 = 60 combinations; a population of 4 crossing near-equal parents repeats them.
+        let space = SearchSpace(parameters: [
+            SearchParameter(key: "a", distribution: .choice(["16", "32", "48", "64"]), origin: "test"),
+            SearchParameter(key: "b", distribution: .int(low: 1, high: 3, log: false, step: 1), origin: "test"),
+            SearchParameter(key: "c", distribution: .float(low: 0, high: 1, log: false, step: 0.25), origin: "test"),
+        ])
+        let objectives = [Objective(name: "f", direction: .minimize), Objective(name: "g", direction: .minimize)]
+        func repeats(redraws: Int) -> Int {
+            (1...5).map { seed -> Int in
+                var sampler = NSGA2Sampler(seed: UInt64(seed), objectives: objectives, populationSize: 4)
+                sampler.redraws = redraws
+                let history = Self.optimize(sampler, space, trials: 30) { p in [p["a"]! + p["c"]!, 3 - p["b"]! - p["c"]!] }
+                return history.count - Set(history.map(\.parameters)).count
+            }.reduce(0, +)
+        }
+        let without = repeats(redraws: 0), with = repeats(redraws: 10)
+        XCTAssertGreaterThan(without, 10, "the setting repeats trials without redraws")
+        XCTAssertLessThan(with, without / 4, "redraws avoid most repeats: \(with) against \(without)")
+    }
 }

@@ -1,4 +1,4 @@
-import AutoGLM
+@testable import AutoGLM
 import Foundation
 import XCTest
 
@@ -113,5 +113,16 @@ final class StudyTests: XCTestCase {
         XCTAssertEqual(records.map(\.rungs), [[0: 2.0], [0: 3.0]])
         XCTAssertEqual(records[1].state, .pruned)
         XCTAssertEqual(records[1].lastIntermediate?.value, 3.0)
+    }
+
+    func testImportanceIsTheShareOfVarianceCorrectedForChance() {
+        // a: [1, 2], b: [3, 4]: SS_total 5, SS_within 1; ε² = 1 − (1/2)/(5/3) = 0.7.
+        XCTAssertEqual(StudyText.explainedShare([("a", 1), ("a", 2), ("b", 3), ("b", 4)])!, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(StudyText.explainedShare([("a", 1), ("a", 1), ("b", 3), ("b", 3)]), 1, "groups explain everything")
+        XCTAssertEqual(StudyText.explainedShare([("a", 1), ("a", 3), ("b", 1), ("b", 3)]), 0, "no effect: clipped at 0")
+        XCTAssertNil(StudyText.explainedShare([("a", 1), ("b", 2), ("c", 3)]), "fewer than two values per group")
+        // Numbers are binned by quantile: 9 distinct values in 3 bins, a step between bins only.
+        let binned = (0..<9).map { (String($0), Double($0 / 3)) }
+        XCTAssertEqual(StudyText.explainedShare(binned), 1)
     }
 }

@@ -10,15 +10,17 @@ import Foundation
 /// 0.9, by crossover of two parents each picked by binary tournament with Deb's crowded
 /// comparison (the lower rank, then the larger crowding distance, wins; Optuna compares by
 /// dominance only), else copied from one random member; then each parameter mutates with
-/// probability 1 / parameters.
+/// probability 1 / parameters. A child that repeats a trial of the study is made again (up to 10
+/// times; Optuna runs such repeats).
 ///
 /// Crossover and mutation follow Deb's NSGA-II code (revision 1.1.6) as Optuna's `SBXCrossover`
-/// and `PolynomialMutation` do: numeric parameters by simulated binary crossover (η = 20, each
-/// gene from the SBX children with probability 0.5, swapped between them with probability 0.5)
-/// and polynomial mutation (η = 20), on the transformed axis (log for log scales) within its
-/// bounds; choices by uniform crossover (each from either parent with probability 0.5) and
-/// mutation to a random choice. A parameter neither parent has (a component's, under a choice
-/// the parents did not make) is drawn at random.
+/// and `PolynomialMutation` do: numbers by simulated binary crossover (η = 20, each gene from
+/// the SBX children with probability 0.5, swapped between them with probability 0.5) on the
+/// transformed axis (log for log scales) within its bounds, continuous ones mutated by
+/// polynomial mutation (η = 20), integers and stepped numbers to a random grid value; choices by
+/// uniform crossover (each from either parent with probability 0.5) and mutation to a random
+/// choice. A parameter neither parent has (a component's, under a choice the parents did not
+/// make) is drawn at random.
 public struct NSGA2Sampler: SearchSampler {
     /// The study's seed.
     public let seed: UInt64
@@ -30,8 +32,12 @@ public struct NSGA2Sampler: SearchSampler {
     public var crossoverProbability = 0.9
     /// SBX's and polynomial mutation's distribution index.
     public var eta = 20.0
+    /// Times a child that repeats a trial of the study is made again.
+    public var redraws = 10
     /// Elites already selected, by generation (Optuna caches them in the study the same way).
     private let cache = EliteCache()
+    /// Hashes of the trials' parameters, so that finding a repeat is a scan of integers.
+    private let repeats = FingerprintCache()
 
     /// An NSGA-II sampler.
     public init(seed: UInt64, objectives: [Objective], populationSize: Int) {
@@ -48,6 +54,22 @@ public struct NSGA2Sampler: SearchSampler {
         guard parentGeneration >= 0 else {
             return Proposal(parameters: space.assign { p, _ in p.distribution.random(&rng) }, generation: 0)
         }
+        // A child that repeats a trial of the study (common on small discrete spaces, where
+        // crossing equal parents gives them back) is made again, up to `redraws` times: a trial
+        // costs a training run, and its result is already known.
+        let fingerprints = repeats.fingerprints(history)
+        func isKnown(_ p: [String: Double]) -> Bool {
+            let h = p.hashValue
+            return fingerprints.indices.contains { fingerprints[$0] == h && history[$0].parameters == p }
+        }
+        var parameters = child(of: parents, space: space, &rng)
+        for _ in 0..<redraws where isKnown(parameters) { parameters = child(of: parents, space: space, &rng) }
+        return Proposal(parameters: parameters, generation: parentGeneration + 1)
+    }
+
+    /// One child of the elite: crossover of two tournament winners (or a copy of one member),
+    /// then mutation.
+    private func child(of parents: [Member], space: SearchSpace, _ rng: inout RandomGenerator) -> [String: Double] {
         let first: TrialRecord, second: TrialRecord?
         if rng.uniform() < crossoverProbability {
             let a = tournament(parents, &rng)
@@ -56,14 +78,13 @@ public struct NSGA2Sampler: SearchSampler {
         } else {
             (first, second) = (parents[rng.below(parents.count)].trial, nil)
         }
-        let child = crossover(first, second, space: space, rng: &rng)
-        let mutationProbability = 1 / Double(max(child.count, 1))
-        let parameters = space.assign { p, _ in
-            guard let inherited = child[p.name] else { return p.distribution.random(&rng) }
-            guard rng.uniform() < mutationProbability else { return inherited }
-            return mutate(inherited, p.distribution, &rng)
+        let inherited = crossover(first, second, space: space, rng: &rng)
+        let mutationProbability = 1 / Double(max(inherited.count, 1))
+        return space.assign { p, _ in
+            guard let value = inherited[p.name] else { return p.distribution.random(&rng) }
+            guard rng.uniform() < mutationProbability else { return value }
+            return mutate(value, p.distribution, &rng)
         }
-        return Proposal(parameters: parameters, generation: parentGeneration + 1)
     }
 
     /// A member of an elite: the trial, its front and its crowding distance within the front.
@@ -170,10 +191,14 @@ public struct NSGA2Sampler: SearchSampler {
         return distribution.untransform(min(max(t, lower), upper))
     }
 
-    /// Mutation: a random choice, or polynomial mutation on the transformed axis (Optuna's
-    /// `PolynomialMutation.mutation`).
+    /// Mutation: a random value for a choice or a grid (integers, stepped numbers: polynomial
+    /// mutation with η = 20 moves too little to leave a grid point), polynomial mutation on the
+    /// transformed axis for a continuous number (Optuna's `PolynomialMutation.mutation`).
     private func mutate(_ value: Double, _ distribution: SearchDistribution, _ rng: inout RandomGenerator) -> Double {
-        if distribution.isChoice { return distribution.random(&rng) }
+        switch distribution {
+        case .choice, .int, .float(_, _, _, .some): return distribution.random(&rng)
+        case .float: break
+        }
         let (lower, upper) = distribution.transformedBounds
         let width = upper - lower, x = distribution.transform(value)
         guard width > 0 else { return value }
@@ -204,5 +229,24 @@ final class EliteCache: @unchecked Sendable {
     /// Remembers the elite selected from `members` for `generation`.
     func store(generation: Int, members: [Int], elite: [NSGA2Sampler.Member]) {
         lock.withLock { entries[generation] = (members, elite) }
+    }
+}
+
+/// The hash of each trial's parameters, by trial number, computed once (a trial keeps its
+/// parameters). Thread-safe.
+final class FingerprintCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byNumber: [Int: Int] = [:]
+
+    /// The hashes of `history`'s parameters, in its order.
+    func fingerprints(_ history: [TrialRecord]) -> [Int] {
+        lock.withLock {
+            history.map { t in
+                if let known = byNumber[t.number] { return known }
+                let h = t.parameters.hashValue
+                byNumber[t.number] = h
+                return h
+            }
+        }
     }
 }

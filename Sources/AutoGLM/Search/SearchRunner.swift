@@ -219,9 +219,12 @@ public final class SearchRunner: @unchecked Sendable {
         return args
     }
 
-    /// A value as progress lines and `search show` print it (four decimals, or four significant
-    /// digits for very large and very small values).
+    /// A value as progress lines and `search show` print it: whole numbers whole (a parameter
+    /// count), six significant digits from 100 up, four decimals below, four significant
+    /// digits under 0.001.
     public static func format(_ value: Double) -> String {
-        abs(value) >= 1e5 || (abs(value) < 1e-3 && value != 0) ? String(format: "%.4g", value) : String(format: "%.4f", value)
+        if value == value.rounded(), abs(value) < 1e15 { return String(format: "%.0f", value) }
+        if abs(value) >= 100 { return String(format: "%.6g", value) }
+        return abs(value) >= 1e-3 ? String(format: "%.4f", value) : String(format: "%.4g", value)
     }
 }

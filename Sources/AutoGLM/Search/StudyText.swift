@@ -52,10 +52,12 @@ public enum StudyText {
     }
 
     /// Each searched parameter's share of the variance of the first objective over the complete
-    /// trials, explained by that parameter alone (the correlation ratio η²: choices grouped by
-    /// value, numbers in up to five quantile bins). A rough, first-order measure: it ignores
-    /// interactions, and a sampler that concentrates its trials biases it. Empty with fewer than
-    /// eight complete trials.
+    /// trials, explained by that parameter alone: ε², the correlation ratio η² corrected for the
+    /// share that k groups of n noise values would explain by chance (Kelley's epsilon squared,
+    /// 1 − (SS_within / (n − k)) / (SS_total / (n − 1)), clipped at 0); choices grouped by value,
+    /// numbers in up to five quantile bins. A rough, first-order measure: it ignores interactions,
+    /// and a sampler that concentrates its trials biases it. Empty with fewer than eight complete
+    /// trials.
     public static func importances(_ study: StudySnapshot) -> [String] {
         let trials = study.complete
         guard trials.count >= 8 else { return [] }
@@ -64,18 +66,18 @@ public enum StudyText {
         for t in trials { for p in t.parameters where !keys.contains(p.key) { keys.append(p.key) } }
         let shares = keys.compactMap { key -> (String, Double)? in
             let pairs = zip(trials, y).compactMap { t, v in t.parameters.first { $0.key == key }.map { ($0.value, v) } }
-            return correlationRatio(pairs).map { (key, $0) }
+            return explainedShare(pairs).map { (key, $0) }
         }.sorted { $0.1 > $1.1 }
         guard !shares.isEmpty else { return [] }
-        return ["parameter importance for \(study.settings.objectives[0].name) (η², the variance each parameter explains alone, "
-                + "over \(trials.count) complete trials; rough: ignores interactions, biased by where the sampler looked):"]
+        return ["parameter importance for \(study.settings.objectives[0].name) (ε²: the share of its variance each parameter "
+                + "explains alone, corrected for chance, over \(trials.count) complete trials; rough: ignores interactions, "
+                + "biased by where the sampler looked):"]
             + shares.map { "  \($0.0.padding(toLength: max(24, $0.0.count), withPad: " ", startingAt: 0)) \(String(format: "%.2f", $0.1))" }
     }
 
-    /// η² of values grouped by parameter text (numbers binned by quantile); nil with fewer than
-    /// two groups or no variance.
-    static func correlationRatio(_ pairs: [(String, Double)]) -> Double? {
-        guard pairs.count >= 4 else { return nil }
+    /// ε² of values grouped by parameter text (numbers binned by quantile); nil with fewer than
+    /// two groups, fewer than two values per group on average, or no variance.
+    static func explainedShare(_ pairs: [(String, Double)]) -> Double? {
         var groups: [[Double]]
         let numbers = pairs.compactMap { Double($0.0) }
         if numbers.count == pairs.count, Set(numbers).count > 5 {
@@ -88,15 +90,16 @@ public enum StudyText {
             groups = Array(Dictionary(grouping: pairs, by: \.0).values.map { $0.map(\.1) })
         }
         groups = groups.filter { !$0.isEmpty }
-        guard groups.count >= 2 else { return nil }
-        let all = pairs.map(\.1), mean = all.reduce(0, +) / Double(all.count)
+        let n = pairs.count, k = groups.count
+        guard k >= 2, n >= 2 * k else { return nil }
+        let all = pairs.map(\.1), mean = all.reduce(0, +) / Double(n)
         let total = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
         guard total > 0 else { return nil }
-        let between = groups.reduce(0.0) { sum, g in
+        let within = groups.reduce(0.0) { sum, g in
             let m = g.reduce(0, +) / Double(g.count)
-            return sum + Double(g.count) * (m - mean) * (m - mean)
+            return sum + g.reduce(0) { $0 + ($1 - m) * ($1 - m) }
         }
-        return between / total
+        return max(0, 1 - (within / Double(n - k)) / (total / Double(n - 1)))
     }
 
     /// `val/loss 1.8342, tokens_per_s 21034`.
