@@ -73,7 +73,10 @@ public final class SearchRunner: @unchecked Sendable {
         }
         try FileManager.default.createDirectory(atPath: study.trialsDirectory, withIntermediateDirectories: true)
         let signals = options.handlesSignals ? installSignalHandlers() : []
-        defer { signals.forEach { $0.cancel() } }
+        defer {
+            signals.forEach { $0.cancel() }
+            if options.handlesSignals { [SIGINT, SIGTERM].forEach { signal($0, SIG_DFL) } }
+        }
         let done = DispatchGroup()
         for _ in 0..<max(options.jobs, 1) {
             done.enter()
@@ -138,13 +141,17 @@ public final class SearchRunner: @unchecked Sendable {
             try study.finish(ticket.number, .failed("\(error)"), trainSeconds: nil)
             return
         }
+        defer { if child.exit == nil { child.terminate() } }  // a database error must not leave it running
         try study.started(ticket.number, childPID: child.pid)
         let logPath = (dir as NSString).appendingPathComponent("log.jsonl")
         let reportsMetric = study.settings.objectives[0].isEvaluationMetric
-        var reported = Set<Int>(), pruned = false, lastLog: RunLog?
+        var reported = Set<Int>(), pruned = false, lastLog: RunLog?, lastSize = -1
         while true {
             let exit = child.poll()
-            if reportsMetric, let log = try? RunLog(contentsOf: logPath) {
+            // The log is read again only when it has grown (a long run's log is not small).
+            let size = ((try? FileManager.default.attributesOfItem(atPath: logPath))?[.size] as? Int) ?? -1
+            if reportsMetric, size != lastSize, let log = try? RunLog(contentsOf: logPath) {
+                lastSize = size
                 lastLog = log
                 // The last evaluation ends the trial anyway: it is recorded, not pruned.
                 let lastStep = log.config[HostKeys.table.train.steps.name].flatMap { Int($0) } ?? .max
