@@ -69,6 +69,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // `swift package generate-documentation --target AutoGLM` (`make docs`): DocC for the library.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The public C header (include/autoglm/plugin.h), seen from Swift.
@@ -87,6 +88,8 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags)]
         ),
+        // Starting a search trial's child process (fork and exec with nothing but system calls between).
+        .target(name: "CProcess", cSettings: [.unsafeFlags(["-Wall", "-Wextra"])]),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
@@ -96,14 +99,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + swiftCPUFlags), .unsafeFlags(["-wmo"], .when(configuration: .release)),
                             .swiftLanguageMode(.v5)]
         ),
-        // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
+        // The host: plugin loader, host API table, GPT model, trainer, config, run plots, search.
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CProcess",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
