@@ -49,7 +49,7 @@ struct ComponentListing {
         case .float: spec.type = AGLM_PARAM_FLOAT
         case .int: spec.type = AGLM_PARAM_INT
         case .bool: spec.type = AGLM_PARAM_BOOL
-        case .string, .stringList: spec.type = AGLM_PARAM_STRING  // string lists are host keys only
+        case .string, .stringList, .hook: spec.type = AGLM_PARAM_STRING  // string lists and hooks are host keys only
         case .choice:
             spec.type = AGLM_PARAM_CHOICE
             spec.choices = memory.array(parameter.choices.map { Optional(memory.string($0)) } + [nil])
@@ -62,6 +62,7 @@ struct ComponentListing {
             spec.default_list = memory.array(list)
             spec.default_list_length = list.count
         case .strings(let items): spec.default_string = memory.string(items.joined(separator: ","))
+        case .hook(let binding): spec.default_string = memory.string(binding.shorthand ?? binding.function ?? binding.symbol ?? "")
         }
         return spec
     }

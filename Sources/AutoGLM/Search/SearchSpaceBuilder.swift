@@ -103,6 +103,8 @@ struct SearchSpaceBuilder {
                 return SearchParameter(key: entry.key, distribution: .choice(choice.candidates), origin: origin)
             case .lists, .paths:
                 throw fail(entry, "lists of components or paths cannot be searched")
+            case .hook:
+                throw fail(entry, "a hook (a function binding) cannot be searched; search the keys its arguments come from (e.g. train.warmup_steps, train.min_lr)")
             case .value, .path:
                 return SearchParameter(key: entry.key, distribution: try distribution(entry, spec: host.spec), origin: origin)
             }
@@ -298,6 +300,8 @@ struct SearchSpaceBuilder {
             return .success(.choice(spec.choices))
         case .string, .floatList, .stringList:
             return .failure(Unsearchable(message: "it is a \(spec.kind == .string ? "text" : "list") parameter; give it a { choice: [...] }"))
+        case .hook:
+            return .failure(Unsearchable(message: "it is a function binding; search the keys its arguments come from"))
         case .float, .int:
             guard spec.min.isFinite, spec.max.isFinite else {
                 let missing = spec.max.isFinite ? "lower" : "upper"
