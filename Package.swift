@@ -125,21 +125,27 @@ let package = Package(
                 "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/AutoGLMC/exports.map",
             ])]
         ),
-        // The `autoglm` command-line tool.
-        .executableTarget(
-            name: "autoglm",
+        // The command line (every subcommand), a library so that its tests link it without the
+        // executable's static Swift runtime (a test binary must link XCTest dynamically).
+        .target(
+            name: "AutoGLMCLI",
             dependencies: [
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")],
+            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
+        ),
+        // The `autoglm` command-line tool: AutoGLMCLI's main, with the Swift runtime linked in.
+        .executableTarget(
+            name: "autoglm",
+            dependencies: ["AutoGLMCLI"],
             linkerSettings: [.unsafeFlags(staticSwiftRuntime)]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
         .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"], exclude: ["Fixtures"]),
-        // The command line's own code (progress display, plugin scaffold), through `@testable import autoglm`.
-        .testTarget(name: "AutoGLMCLITests", dependencies: ["autoglm", "AutoGLM"]),
+        // The command line's own code (progress display, plugin scaffold), through `@testable import AutoGLMCLI`.
+        .testTarget(name: "AutoGLMCLITests", dependencies: ["AutoGLMCLI", "AutoGLM"]),
     ] + bundledPlugins.map {
         .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
     }

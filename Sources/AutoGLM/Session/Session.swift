@@ -102,7 +102,11 @@ public final class Session {
                               progress: ((TrainingProgress) -> TrainingProgress.Reply)?) throws -> Trainer {
         let config = resolved.config
         let (dataset, tokenizer) = try load(data, config: config, saved: saved, progress: progress)
-        let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
+        let shape = GPTConfig(config, vocabSize: tokenizer.count)
+        if let refusal = MemoryEstimate(model: shape, batch: config.train.batchSize).refusal() {
+            throw ConfigError(origin: nil, message: refusal)
+        }
+        let model = try GPT(config: shape, attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
                                               parameters: config.optimizer.parameters, modelParameters: model.parameters)

@@ -32,6 +32,8 @@ final class Trainer {
     var progress: (TrainingProgress) -> TrainingProgress.Reply
     /// Polled once per step: true ends training after the current step (a signal, the program).
     var stopRequested: () -> Bool = { false }
+    /// Whether the current `train` call was stopped from outside (see `afterStep`).
+    private var interrupted = false
     /// Everything that changes while training.
     var state: TrainerState
     /// The functions giving the learning rate (and, when configured, the clipping threshold and
@@ -84,6 +86,7 @@ final class Trainer {
         }
         let target = state.step + max(steps, 0)
         var control = TrainerControl(lrScale: state.lrScale, accumulationSteps: state.requestedAccumulation)
+        interrupted = false
         var lastGood = state
         var phase = Phase.afterUpdate
         do {
@@ -151,6 +154,7 @@ final class Trainer {
         if logged { logStep(skipped: skipped) }
         if report(.step, stepSeconds: seconds, logged: logged) == .stop || stopRequested() {
             control.stop = true
+            interrupted = true
             if !logged { logStep(skipped: skipped) }  // the last step of the run is always in the log
         }
     }
@@ -160,7 +164,11 @@ final class Trainer {
         try emit(.stepEnd, &control)
         let interval = config.train.evalInterval
         var evaluated = false
-        if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || control.stop || control.evaluate {
+        // A stop a callback asks for ends with an evaluation; an interruption from outside (a
+        // signal, `requestStop`, the progress receiver) does not, so that the run resumed from
+        // its checkpoint sees exactly the evaluations (and callback states) of an uninterrupted one.
+        let finalEvaluation = control.stop && !interrupted
+        if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || finalEvaluation || control.evaluate {
             control.evaluate = false
             state.metrics = try evaluate()
             evaluated = true
