@@ -79,13 +79,13 @@ final class FunctionRegistrationTests: XCTestCase {
         let handle = try XCTUnwrap(dlopen(path, RTLD_NOW | RTLD_LOCAL))
         let symbol = try XCTUnwrap(dlsym(handle, AGLM_ENTRY_SYMBOL))
         let entry = try XCTUnwrap(unsafeBitCast(symbol, to: aglm_plugin_entry_fn.self)()).pointee
-        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, 2, 2])
+        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, UInt32(AGLM_ABI_MINOR), 2])
         let refusal = ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                              hostMajor: 1, hostMinor: 1)
         XCTAssertEqual(refusal, "needs host ABI 1.2 or newer, host speaks 1.1: upgrade autoglm, or rebuild the plugin with min_host_minor <= 1")
         XCTAssertNil(ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                             hostMajor: 1, hostMinor: UInt32(AGLM_ABI_MINOR)))
-        XCTAssertEqual(AGLM_ABI_MINOR, 2)
+        XCTAssertEqual(AGLM_ABI_MINOR, 3)
     }
 
     func testNegotiationRules() {
