@@ -93,6 +93,8 @@ let package = Package(
         ),
         // Starting a search trial's child process (fork and exec with nothing but system calls between).
         .target(name: "CProcess", cSettings: [.unsafeFlags(["-Wall", "-Wextra"])]),
+        // The MPI calls of data-parallel training, reached through dlopen (no link-time MPI).
+        .target(name: "CMPI", cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])], linkerSettings: [.linkedLibrary("dl")]),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
@@ -106,7 +108,7 @@ let package = Package(
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CLibCrypto", "CProcess",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CLibCrypto", "CMPI", "CProcess",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
