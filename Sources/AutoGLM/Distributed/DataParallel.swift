@@ -77,7 +77,7 @@ final class DataParallel {
     /// save or evaluate wins; the learning-rate scale and micro-batches are rank 0's.
     func combine(_ control: inout TrainerControl) throws {
         guard let communicator else { return }
-        var flags = [control.stop ? 1.0 : 0, control.save ? 1 : 0, control.evaluate ? 1 : 0]
+        var flags = [control.stop ? 1.0 : 0, control.save ? 1 : 0, control.evaluate ? 1 : 0, control.interrupted ? 1 : 0]
         try communicator.allreduce(&flags, CMPI_MAX)
         var settings = [control.lrScale, Double(control.accumulationSteps)]
         try settings.withUnsafeMutableBufferPointer { p in
@@ -89,6 +89,7 @@ final class DataParallel {
         control.stop = flags[0] != 0
         control.save = flags[1] != 0
         control.evaluate = flags[2] != 0
+        control.interrupted = flags[3] != 0
         control.lrScale = settings[0]
         control.accumulationSteps = Int(settings[1])
     }

@@ -64,6 +64,10 @@ public struct TrainerControl: Sendable, Equatable {
     public var lrScale = 1.0
     /// Micro-batches per optimizer step from the next step.
     public var accumulationSteps = 1
+    /// The stop came from outside the callbacks (a signal, `Session.requestStop`, the progress
+    /// receiver): the run then ends without a final evaluation, so that resuming it replays an
+    /// uninterrupted run exactly. Host-side only (not in `aglm_control`).
+    public var interrupted = false
 
     /// Default control: nothing requested.
     public init(lrScale: Double = 1, accumulationSteps: Int = 1) {

@@ -32,8 +32,6 @@ final class Trainer {
     var progress: (TrainingProgress) -> TrainingProgress.Reply
     /// Polled once per step: true ends training after the current step (a signal, the program).
     var stopRequested: () -> Bool = { false }
-    /// Whether the current `train` call was stopped from outside (see `afterStep`).
-    private var interrupted = false
     /// Everything that changes while training.
     var state: TrainerState
     /// This process's rank in data-parallel training (`single`: alone), set by the session.
@@ -88,7 +86,6 @@ final class Trainer {
         }
         let target = state.step + max(steps, 0)
         var control = TrainerControl(lrScale: state.lrScale, accumulationSteps: state.requestedAccumulation)
-        interrupted = false
         var lastGood = state
         var phase = Phase.afterUpdate
         do {
@@ -157,7 +154,7 @@ final class Trainer {
         if logged { logStep(skipped: skipped) }
         if report(.step, stepSeconds: seconds, logged: logged) == .stop || stopRequested() {
             control.stop = true
-            interrupted = true
+            control.interrupted = true
             if !logged { logStep(skipped: skipped) }  // the last step of the run is always in the log
         }
     }
@@ -170,7 +167,7 @@ final class Trainer {
         // A stop a callback asks for ends with an evaluation; an interruption from outside (a
         // signal, `requestStop`, the progress receiver) does not, so that the run resumed from
         // its checkpoint sees exactly the evaluations (and callback states) of an uninterrupted one.
-        let finalEvaluation = control.stop && !interrupted
+        let finalEvaluation = control.stop && !control.interrupted
         if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || finalEvaluation || control.evaluate {
             control.evaluate = false
             state.metrics = try evaluate()
