@@ -56,6 +56,8 @@ final class Trainer {
         self.state = state
         self.progress = progress
         schedule = LearningRateSchedule(resolved.config)
+        let parameters = ModelParameters(model: model)  // what callbacks read and write (ABI 1.2)
+        for c in callbacks { c.modelParameters = parameters }
     }
 
     /// The run's configuration.
@@ -114,7 +116,7 @@ final class Trainer {
         let start = DispatchTime.now().uptimeNanoseconds
         let lr = schedule.lr(at: state.step) * control.lrScale
         let accumulation = min(max(control.accumulationSteps, 1), config.train.batchSize)
-        let (loss, gradNorm) = try forwardBackward(accumulation: accumulation, seq: seq)
+        let (loss, gradNorm) = try PluginError.during(step: state.step + 1) { try forwardBackward(accumulation: accumulation, seq: seq) }
         var skipped = false
         if config.train.onNonfinite != .ignore, let bad = nonFinite(loss: loss, gradNorm: gradNorm) {
             guard config.train.onNonfinite == .skip, state.skippedSteps + 1 < config.train.maxSkippedSteps else {
@@ -153,6 +155,7 @@ final class Trainer {
         var evaluated = false
         if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || control.stop || control.evaluate {
             control.evaluate = false
+            try emit(.evaluateBegin, &control)
             state.metrics = try evaluate()
             evaluated = true
             logEvaluation()
@@ -298,8 +301,12 @@ final class Trainer {
     ///   (a tensor or a component missing, extra or shaped differently), naming what differs.
     func restore(_ checkpoint: Checkpoint, allowComponentChanges: Bool = false) throws {
         try Self.copy(checkpoint.weights, into: model.parameters.map { ($0.name ?? "", $0) }, what: "weights")
-        try Self.copy(checkpoint.optimizerState, into: optimizer.stateTensors.map { ("optim/\($0.name)", $0.tensor) },
-                      what: "optimizer state")
+        // A checkpoint from before the per-parameter update counters ("/_step") were saved:
+        // every parameter was updated at every step.
+        let counters = checkpoint.optimizerState.contains { $0.name.hasSuffix("/_step") }
+        try Self.copy(checkpoint.optimizerState, into: optimizer.stateTensors.filter { counters || !$0.name.hasSuffix("/_step") }
+            .map { ("optim/\($0.name)", $0.tensor) }, what: "optimizer state")
+        if !counters { optimizer.resetUpdateCounts(to: checkpoint.manifest.trainer.step) }
         var instances: [(String, ComponentInstance)] = model.blocks.enumerated().map { ("blocks.\($0)", $1.attention) }
         instances.append(("optimizer", optimizer))
         instances += evaluators.enumerated().map { ("evaluators.\($0)", $1) }
