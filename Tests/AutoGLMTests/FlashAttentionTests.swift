@@ -305,7 +305,8 @@ final class FlashAttentionTests: XCTestCase {
         let resolved = try layers.resolve(schemas: Self.registry)
         XCTAssertEqual(resolved.config.attention.name, "flash")
         XCTAssertEqual(resolved.config.attention.parameters,
-                       ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto")])
+                       ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto"),
+                        "rope_base": .number(0)])
 
         var losses: [Double] = []
         let session = try Session(config: resolved.config, registry: Self.registry, data: .text(TrainingTests.corpus))

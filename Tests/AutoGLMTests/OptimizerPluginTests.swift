@@ -105,6 +105,8 @@ final class OptimizerPluginTests: XCTestCase {
         var expected: [String: [Double]] = [:]
         for (spec, ref) in zip(specs, refs) {
             for (name, values) in ref.states { expected["\(spec.name)/\(name)"] = values }
+            // The host's update counter: every parameter had a gradient at every step.
+            expected["\(spec.name)/_step"] = [0, Double(steps)]
         }
         let exported = opt.stateTensors
         XCTAssertEqual(exported.map(\.name).sorted(), expected.keys.sorted(), "\(label): state buffer names", file: file, line: line)
