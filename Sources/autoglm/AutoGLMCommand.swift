@@ -10,7 +10,7 @@ struct AutoGLMCommand: ParsableCommand {
         abstract: "Train GPT-style language models with attention variants, optimizers, evaluators and callbacks from C plugins.",
         version: "0.1.0",
         subcommands: [TrainCommand.self, SampleCommand.self, PluginsCommand.self, CallCommand.self, ConfigCommand.self,
-                      InitCommand.self, BenchCommand.self, PlotCommand.self]
+                      InitCommand.self, BenchCommand.self, PlotCommand.self, SearchCommand.self]
     )
 
     /// Checks the CPU and the process environment, then runs the command line.

@@ -7,7 +7,7 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List the components and functions found on the plugin search path, and the files that failed to load.",
-        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self],
+        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self, NewPlugin.self],
         defaultSubcommand: ListPlugins.self
     )
 }

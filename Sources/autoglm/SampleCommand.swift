@@ -38,15 +38,10 @@ struct SampleCommand: ParsableCommand {
 
     /// `--checkpoint` as a choice.
     func choice() throws -> RunDirectory.CheckpointChoice {
-        switch checkpoint {
-        case "latest": return .latest
-        case "best": return .best
-        default:
-            guard let step = Int(checkpoint), step >= 0 else {
-                throw ValidationError("--checkpoint must be latest, best or a step number, got '\(checkpoint)'")
-            }
-            return .step(step)
+        guard let choice = RunDirectory.CheckpointChoice(text: checkpoint) else {
+            throw ValidationError("--checkpoint must be latest, best or a step number, got '\(checkpoint)'")
         }
+        return choice
     }
 
     func run() throws {

@@ -65,7 +65,7 @@ final class CommandLineTests: XCTestCase {
         let args = ["call", "warmup_cosine", "step=500", "base_lr=0.001", "warmup=100", "total=2000"]
         let ok = try autoglm(args + ["min_lr=0.0001"])
         XCTAssertEqual(ok.status, 0, ok.output)
-        let expected = LearningRateSchedule(peak: 0.001, minLR: 0.0001, warmup: 100, total: 2000, shape: .cosine).lr(at: 500)
+        let expected = NanoGPTSchedule.lr(500, peak: 0.001, minLR: 0.0001, warmup: 100, total: 2000, shape: .cosine)
         XCTAssertEqual(ok.output.trimmingCharacters(in: .whitespacesAndNewlines), "\(expected)")
         let prototype = "double warmup_cosine(int64_t step, double base_lr, int64_t warmup, int64_t total, double min_lr)"
         for (arguments, message) in [(args, "missing argument 'min_lr' (double)"),

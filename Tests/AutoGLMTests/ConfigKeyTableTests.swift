@@ -107,7 +107,7 @@ final class ConfigKeyTableTests: ConfigTestCase {
                 if key.name.contains(".") { XCTAssertEqual(String(key.name.split(separator: ".")[0]), section.label, key.name) }
             }
         }
-        XCTAssertEqual(ConfigSchema.host.keys.count, 32)
+        XCTAssertEqual(ConfigSchema.host.keys.count, 34)
     }
 
     func testOnlyVariablesOfTheKeySchemeAreRead() throws {

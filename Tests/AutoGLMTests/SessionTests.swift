@@ -90,7 +90,10 @@ final class SessionTests: XCTestCase {
     func testASessionRefusesASecondThreadWhileInUse() throws {
         let session = try TrainingTests.session(try config(seed: 2, steps: 3))
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        session.progress = { _ in inside.signal(); release.wait(); return .proceed }
+        session.progress = { p in
+            if p.kind == .step { inside.signal(); release.wait() }  // hold the session inside the step
+            return .proceed
+        }
         let training = OnThreads.start { _ = try session.train(steps: 1) }
         inside.wait()
         XCTAssertThrowsError(try session.evaluate()) { XCTAssertTrue("\($0)".contains("in use by another thread"), "\($0)") }

@@ -2,8 +2,9 @@ import Foundation
 
 /// What one call of a function registered by prototype costs: `warmup_cosine` from the bundled
 /// lr_schedules plugin through its libffi binding (positional and by name), the same C function
-/// called directly through a typed function pointer, and the host's Swift LearningRateSchedule.
-/// Rounds alternate the four so they share the machine's noise; the medians are reported.
+/// called directly through a typed function pointer, and the trainer's hook call (the default
+/// `train.lr_schedule`, which builds the arguments and checks the result at every step). Rounds
+/// alternate the four so they share the machine's noise; the medians are reported.
 public enum FunctionCallBenchmark {
     /// One JSON line with nanoseconds per call.
     public static func run(registry: PluginRegistry, calls: Int = 1_000_000, rounds: Int = 5) throws -> String {
@@ -13,7 +14,10 @@ public enum FunctionCallBenchmark {
         let binding = function.binding
         typealias Schedule = @convention(c) (Int64, Double, Int64, Int64, Double) -> Double
         let direct = unsafeBitCast(binding.address, to: Schedule.self)
-        let schedule = LearningRateSchedule(peak: 1e-3, minLR: 1e-4, warmup: 100, total: 2000, shape: .cosine)
+        let resolved = try ConfigLoader.load(file: nil, environment: [:], overrides: []).resolve(schemas: registry)
+        let hooks = try TrainerHooks.bind(resolved, registry: registry)
+        var inputs = TrainerHooks.Inputs(step: 0, totalSteps: 2000, epoch: 0, tokensSeen: 0, baseLR: 1e-3, baseGradClip: 1,
+                                         baseAccumulation: 1, batchSize: 12)
         var sink = 0.0  // every result is summed, so no call can be dropped
         func step(_ i: Int) -> Int64 { Int64(i % 2100) }
         let variants: [(String, () throws -> Void)] = [
@@ -30,7 +34,12 @@ public enum FunctionCallBenchmark {
                 }
             }),
             ("direct_c_call_ns", { for i in 0..<calls { sink += direct(step(i), 1e-3, 100, 2000, 1e-4) } }),
-            ("swift_schedule_ns", { for i in 0..<calls { sink += schedule.lr(at: Int(step(i))) } }),
+            ("trainer_hook_ns", {
+                for i in 0..<calls {
+                    inputs.step = Int(step(i))
+                    sink += try hooks.learningRate(inputs)
+                }
+            }),
         ]
         var times = [[Double]](repeating: [], count: variants.count)
         for _ in 0..<rounds {

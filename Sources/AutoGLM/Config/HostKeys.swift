@@ -35,10 +35,27 @@ public struct HostKeys: Sendable {
             "train.accumulation_steps", default: 1, min: 1, doc: "micro-batches the batch is split into")
         public let warmupSteps = HostKey<Int>.integer("train.warmup_steps", default: 100, min: 0, doc: "linear warmup steps")
         public let minLR = HostKey<Double>.number("train.min_lr", default: 1e-4, min: 0, doc: "final learning rate")
-        public let lrSchedule = HostKey<LearningRateSchedule.Shape>.choice(
-            "train.lr_schedule", default: .cosine, doc: "decay after warmup")
+        public let lrSchedule = HostKey<HookBinding>.hook(
+            "train.lr_schedule", default: "cosine", shorthands: [
+                HookShorthand("cosine", function: "warmup_cosine", argsFromKeys: [
+                    "warmup": "train.warmup_steps", "total": "train.steps", "min_lr": "train.min_lr"],
+                    doc: "linear warmup, cosine decay to train.min_lr (nanoGPT)"),
+                HookShorthand("linear", function: "warmup_linear", argsFromKeys: [
+                    "warmup": "train.warmup_steps", "total": "train.steps", "min_lr": "train.min_lr"],
+                    doc: "linear warmup, linear decay to train.min_lr"),
+                HookShorthand("constant", function: "linear_warmup", argsFromKeys: ["warmup": "train.warmup_steps"],
+                              doc: "linear warmup, then optimizer.lr"),
+            ], doc: "the learning rate of each step: a function of the lr_schedules plugin (or any)")
         public let gradClip = HostKey<Double>.number(
             "train.grad_clip", default: 1.0, min: 0, doc: "clip the global gradient norm (0 disables)")
+        public let gradClipSchedule = HostKey<HookBinding>.hook(
+            "train.grad_clip_schedule", default: "constant",
+            shorthands: [HookShorthand("constant", function: nil, doc: "train.grad_clip at every step")],
+            doc: "the clipping threshold of each step: a function (0 disables clipping)")
+        public let accumulationSchedule = HostKey<HookBinding>.hook(
+            "train.accumulation_schedule", default: "constant",
+            shorthands: [HookShorthand("constant", function: nil, doc: "train.accumulation_steps, or what callbacks ask")],
+            doc: "micro-batches of each step: a function (it overrides callbacks' requests)")
         public let evalInterval = HostKey<Int>.integer(
             "train.eval_interval", default: 250, min: 0, doc: "steps between evaluations (0: only after the last step)")
         public let evalBatches = HostKey<Int>.integer("train.eval_batches", default: 200, min: 1, doc: "batches per evaluation")

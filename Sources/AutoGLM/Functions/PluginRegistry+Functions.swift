@@ -92,3 +92,17 @@ extension LibraryRegistration {
         }
     }
 }
+
+extension PluginRegistry {
+    /// The function `symbol` of `library` with `prototype`, bound once: a second request for the
+    /// same library and prototype (two hooks, a resumed session) gets the first binding.
+    func boundFunction(library: String, symbol: String?, prototype: String) throws -> RegisteredFunction {
+        let parsed: CPrototype
+        do { parsed = try CPrototype.parse(prototype) } catch { throw FunctionRegistrationError("prototype '\(prototype)': \(error)") }
+        if let existing = function(named: parsed.name), existing.info.file == library,
+           existing.binding.prototype == parsed {
+            return existing
+        }
+        return try bindFunction(library: library, symbol: symbol, prototype: prototype)
+    }
+}

@@ -51,7 +51,7 @@ final class ParameterValues {
     private static func lookup(for kind: ParameterSpec.Kind) -> String {
         switch kind {
         case .float, .int, .bool: return "param_number"
-        case .string, .choice: return "param_string"
+        case .string, .choice, .hook: return "param_string"  // hooks are host keys (listed as strings)
         case .floatList, .stringList: return "param_list"
         }
     }

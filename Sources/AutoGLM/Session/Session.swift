@@ -85,7 +85,7 @@ public final class Session {
         self.pool = pool
         let trainer = try pool.run {
             try HostLog.with(log) {
-                try Self.build(resolved, registry: registry, data: data, mode: mode, tokenizer: saved)
+                try Self.build(resolved, registry: registry, data: data, mode: mode, tokenizer: saved, progress: progress)
             }
         }
         self.trainer = trainer
@@ -95,11 +95,13 @@ public final class Session {
         trainer.stopRequested = { [stop] in stop.isSet }
     }
 
-    /// Reads the data and creates the model, the components and the run directory.
+    /// Reads the data (telling `progress` how reading and tokenizing go) and creates the model,
+    /// the components and the run directory.
     private static func build(_ resolved: ResolvedConfig, registry: PluginRegistry, data: SessionData,
-                              mode: RunDirectory.Mode, tokenizer saved: CharTokenizer?) throws -> Trainer {
+                              mode: RunDirectory.Mode, tokenizer saved: CharTokenizer?,
+                              progress: ((TrainingProgress) -> TrainingProgress.Reply)?) throws -> Trainer {
         let config = resolved.config
-        let (dataset, tokenizer) = try load(data, config: config, saved: saved)
+        let (dataset, tokenizer) = try load(data, config: config, saved: saved, progress: progress)
         let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
@@ -111,6 +113,7 @@ public final class Session {
         let callbacks = try config.callbacks.map {
             try CallbackInstance(registry: registry, name: $0.name, parameters: $0.parameters)
         }
+        let hooks = try TrainerHooks.bind(resolved, registry: registry)  // refused before the run directory is touched
         let now = RunRecord.timestamp()
         let record = RunRecord(status: .running, step: 0, maxSteps: config.train.steps, attention: config.attention.name,
                                optimizer: config.optimizer.name, pluginPaths: pluginFolders(registry),
@@ -121,7 +124,7 @@ public final class Session {
             runDirectory.appendLog(json: resolved.jsonObject)
         }
         return Trainer(resolved: resolved, model: model, optimizer: optimizer, evaluators: evaluators, callbacks: callbacks,
-                       dataset: dataset, tokenizer: tokenizer, runDirectory: runDirectory,
+                       dataset: dataset, tokenizer: tokenizer, runDirectory: runDirectory, hooks: hooks,
                        state: TrainerState(config: config), progress: forward(nil))
     }
 
@@ -137,7 +140,8 @@ public final class Session {
 
     /// The tokens and tokenizer of `data` (with a checkpoint's `saved` tokenizer, which the data
     /// must match).
-    private static func load(_ data: SessionData, config: RunConfig, saved: CharTokenizer?) throws -> (TokenDataset, CharTokenizer) {
+    private static func load(_ data: SessionData, config: RunConfig, saved: CharTokenizer?,
+                             progress: ((TrainingProgress) -> TrainingProgress.Reply)?) throws -> (TokenDataset, CharTokenizer) {
         switch data {
         case .none:
             guard let saved else { throw DataError(message: "a session without data samples a checkpoint: give one to resume") }
@@ -146,13 +150,14 @@ public final class Session {
             return (tokens, given)
         case .configured, .text:
             let text: String
-            if case .text(let given) = data { text = given } else { text = try Corpus.load(path: config.data.path) }
-            let tokenizer = CharTokenizer(text: text)
+            if case .text(let given) = data { text = given } else {
+                text = try Corpus.load(path: config.data.path) { _ = progress?(.loading(.readingData(bytes: $0, of: $1))) }
+            }
+            let (tokenizer, ids) = try CharTokenizer.tokenize(text) { _ = progress?(.loading(.tokenizing(done: $0, of: $1))) }
             if let saved, saved != tokenizer {
                 throw DataError(message: "data.path: the text's characters differ from the checkpoint's vocabulary (\(tokenizer.count) vs \(saved.count) characters): resume with the corpus the run was trained on")
             }
-            let dataset = try TokenDataset(tokens: try tokenizer.encode(text), valFraction: config.data.valFraction,
-                                           blockSize: config.model.blockSize)
+            let dataset = try TokenDataset(tokens: ids, valFraction: config.data.valFraction, blockSize: config.model.blockSize)
             return (dataset, tokenizer)
         }
     }

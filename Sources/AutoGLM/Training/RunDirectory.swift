@@ -137,20 +137,9 @@ public final class RunDirectory {
         log?.write(Data((json + "\n").utf8))
     }
 
-    /// Appends a record built from `fields` (numbers, strings, nested maps), keys sorted.
+    /// Appends a record built from `fields` (numbers, strings, nested maps), keys sorted, NaN as null.
     func appendLog(_ fields: [String: Any]) {
-        let clean = fields.mapValues(RunDirectory.jsonSafe)
-        if let data = try? JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys]),
-           let text = String(data: data, encoding: .utf8) {
-            appendLog(json: text)
-        }
-    }
-
-    /// Replaces non-finite doubles by NSNull (JSON has no NaN).
-    static func jsonSafe(_ value: Any) -> Any {
-        if let d = value as? Double { return d.isFinite ? d : NSNull() }
-        if let m = value as? [String: Any] { return m.mapValues(jsonSafe) }
-        return value
+        if let text = JSONRecord.line(fields) { appendLog(json: text) }
     }
 
     /// Writes tokenizer.json.

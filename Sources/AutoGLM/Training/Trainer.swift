@@ -34,8 +34,9 @@ final class Trainer {
     var stopRequested: () -> Bool = { false }
     /// Everything that changes while training.
     var state: TrainerState
-    /// The learning rate at each step.
-    private let schedule: LearningRateSchedule
+    /// The functions giving the learning rate (and, when configured, the clipping threshold and
+    /// the micro-batches) of each step.
+    private let hooks: TrainerHooks
     /// The step of the latest evaluation (its metrics score that step's checkpoint).
     private var evaluatedStep: Int?
     /// The step of the latest checkpoint written.
@@ -44,7 +45,7 @@ final class Trainer {
     /// A trainer of `model` from `state` (a fresh run's, or a checkpoint's).
     init(resolved: ResolvedConfig, model: GPT, optimizer: OptimizerInstance, evaluators: [EvaluatorInstance],
          callbacks: [CallbackInstance], dataset: TokenDataset, tokenizer: CharTokenizer, runDirectory: RunDirectory,
-         state: TrainerState, progress: @escaping (TrainingProgress) -> TrainingProgress.Reply) {
+         hooks: TrainerHooks, state: TrainerState, progress: @escaping (TrainingProgress) -> TrainingProgress.Reply) {
         self.resolved = resolved
         self.model = model
         self.optimizer = optimizer
@@ -55,7 +56,7 @@ final class Trainer {
         self.runDirectory = runDirectory
         self.state = state
         self.progress = progress
-        schedule = LearningRateSchedule(resolved.config)
+        self.hooks = hooks
         let parameters = ModelParameters(model: model)  // what callbacks read and write (ABI 1.2)
         for c in callbacks { c.modelParameters = parameters }
     }
@@ -114,9 +115,15 @@ final class Trainer {
     private func step(_ control: inout TrainerControl, _ phase: inout Phase, target: Int) throws {
         let seq = model.config.blockSize
         let start = DispatchTime.now().uptimeNanoseconds
-        let lr = schedule.lr(at: state.step) * control.lrScale
-        let accumulation = min(max(control.accumulationSteps, 1), config.train.batchSize)
+        var inputs = TrainerHooks.Inputs(step: state.step, totalSteps: config.train.steps,
+                                         epoch: state.tokensSeen / max(dataset.train.count, 1), tokensSeen: state.tokensSeen,
+                                         baseLR: config.lr, baseGradClip: config.train.gradClip,
+                                         baseAccumulation: config.train.accumulationSteps, batchSize: config.train.batchSize)
+        let lr = try hooks.learningRate(inputs) * control.lrScale
+        let accumulation = try hooks.accumulationSteps(inputs) ?? min(max(control.accumulationSteps, 1), config.train.batchSize)
         let (loss, gradNorm) = try PluginError.during(step: state.step + 1) { try forwardBackward(accumulation: accumulation, seq: seq) }
+        inputs.gradNorm = gradNorm
+        let clip = try hooks.clip(inputs)
         var skipped = false
         if config.train.onNonfinite != .ignore, let bad = nonFinite(loss: loss, gradNorm: gradNorm) {
             guard config.train.onNonfinite == .skip, state.skippedSteps + 1 < config.train.maxSkippedSteps else {
@@ -127,6 +134,7 @@ final class Trainer {
             for p in model.parameters { p.grad = nil }
             skipped = true
         } else {
+            clipGradients(norm: gradNorm, to: clip)
             phase = .updating
             try Autograd.withNoGrad { try optimizer.step(lr: lr, step: state.step + 1) }
         }
@@ -135,6 +143,7 @@ final class Trainer {
         state.loss = loss
         state.lr = lr
         state.gradNorm = gradNorm
+        state.gradClip = clip
         state.accumulationSteps = accumulation
         state.skippedSteps = skipped ? state.skippedSteps + 1 : 0
         state.tokensSeen += config.train.batchSize * seq
@@ -173,8 +182,7 @@ final class Trainer {
 
     /// The loss and gradient of the batch: `train.batch_size` sequences split into
     /// `accumulation` micro-batches whose losses are weighted by their share of the batch, so the
-    /// gradient equals the full batch's. Returns the mean loss and the gradient norm before
-    /// clipping; the gradients are clipped to `train.grad_clip`.
+    /// gradient equals the full batch's. Returns the mean loss and the global gradient norm.
     private func forwardBackward(accumulation parts: Int, seq: Int) throws -> (Double, Double) {
         let params = model.parameters
         for p in params { p.grad = nil }
@@ -188,7 +196,7 @@ final class Trainer {
             total += Double(loss.item) * Double(share)
             try Ops.affine(loss, scale: share, shift: 0).backward()
         }
-        return (total, clipGradients(params))
+        return (total, globalNorm(params))
     }
 
     /// What is not finite in a step (the loss, or the first parameter whose gradient holds a NaN
@@ -200,24 +208,24 @@ final class Trainer {
         return "the gradient of \(bad?.name ?? "a parameter")"
     }
 
-    /// Global L2 norm of all gradients (before clipping); scales them down to `train.grad_clip` if
-    /// above. One task per gradient on the worker pool; the per-tensor sums are added in parameter
-    /// order, so the norm does not depend on the thread count.
-    private func clipGradients(_ params: [Tensor]) -> Double {
+    /// Global L2 norm of all gradients. One task per gradient on the worker pool; the per-tensor
+    /// sums are added in parameter order, so the norm does not depend on the thread count.
+    private func globalNorm(_ params: [Tensor]) -> Double {
         let grads = params.compactMap(\.grad)
         var sums = [Double](repeating: 0, count: grads.count)
         sums.withUnsafeMutableBufferPointer { out in
             Kernels.runTasks(grads.count) { i in out[i] = Kernels.sumOfSquares(grads[i].data, grads[i].count) }
         }
-        let norm = sums.reduce(0, +).squareRoot()
-        let clip = config.train.gradClip
-        if clip > 0, norm.isFinite {
-            let coef = Float(clip / (norm + 1e-6))
-            if coef < 1 {
-                Kernels.runTasks(grads.count) { i in Kernels.scale(grads[i].data, grads[i].count, coef) }
-            }
-        }
-        return norm
+        return sums.reduce(0, +).squareRoot()
+    }
+
+    /// Scales the gradients down so their global norm `norm` is at most `threshold` (0: no clipping).
+    private func clipGradients(norm: Double, to threshold: Double) {
+        guard threshold > 0, norm.isFinite else { return }
+        let coef = Float(threshold / (norm + 1e-6))
+        guard coef < 1 else { return }
+        let grads = model.parameters.compactMap(\.grad)
+        Kernels.runTasks(grads.count) { i in Kernels.scale(grads[i].data, grads[i].count, coef) }
     }
 
     /// Keeps what callbacks asked for in the state, for the next step and the next call.
@@ -227,7 +235,7 @@ final class Trainer {
     }
 
     /// Mean validation loss over `train.eval_batches` random batches, plus every evaluator's
-    /// metrics (named `val/<metric>`).
+    /// metrics (named `val/<metric>`). Reports `.evaluating` before the first batch and after each.
     func evaluate() throws -> [Metric] {
         guard !dataset.validation.isEmpty else {
             throw DataError(message: "this session was opened to sample a trained run and holds no validation data")
@@ -237,12 +245,14 @@ final class Trainer {
         for e in evaluators { try e.reset() }
         var lossSum = 0.0
         let seq = model.config.blockSize, batches = config.train.evalBatches, batchSize = config.train.batchSize
+        _ = report(.evaluating(batch: 0, of: batches), stepSeconds: 0, logged: false)
         try Autograd.withNoGrad {
-            for _ in 0..<batches {
+            for batch in 1...batches {
                 let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
                 let (loss, logits) = try model.loss(ids: x, targets: y, batch: batchSize, seq: seq)
                 lossSum += Double(loss.item)
                 for e in evaluators { try e.update(logits: logits, targets: y) }
+                _ = report(.evaluating(batch: batch, of: batches), stepSeconds: 0, logged: false)
             }
         }
         var metrics = [Metric(name: "val/loss", value: lossSum / Double(batches))]
@@ -389,7 +399,7 @@ final class Trainer {
         for c in callbacks { try c.onEvent(event, state: snapshot, control: &control) }
     }
 
-    /// Tells the progress receiver about the last step or evaluation.
+    /// Tells the progress receiver about the last step, an evaluation, or one underway.
     private func report(_ kind: TrainingProgress.Kind, stepSeconds: Double, logged: Bool) -> TrainingProgress.Reply {
         progress(TrainingProgress(kind: kind, step: state.step, maxSteps: config.train.steps, loss: state.loss,
                                   lr: state.lr, gradNorm: state.gradNorm, stepSeconds: stepSeconds,
@@ -405,7 +415,7 @@ final class Trainer {
         var record: [String: Any] = ["kind": "step", "step": state.step, "loss": state.loss, "lr": state.lr,
                                      "grad_norm": state.gradNorm, "tokens_per_s": tokensPerSecond,
                                      "elapsed_s": state.trainSeconds + state.evalSeconds,
-                                     "accumulation_steps": state.accumulationSteps]
+                                     "accumulation_steps": state.accumulationSteps, "grad_clip": state.gradClip]
         if skipped { record["skipped"] = true }
         runDirectory.appendLog(record)
     }

@@ -17,6 +17,8 @@ public struct TrainerState: Sendable, Equatable, Codable {
     public internal(set) var lr = 0.0
     /// Global gradient norm of the last step, before clipping.
     public internal(set) var gradNorm = Double.nan
+    /// Clipping threshold of the last step (0: none).
+    public internal(set) var gradClip = 0.0
     /// Multiplier on the scheduled learning rate set by callbacks.
     public internal(set) var lrScale = 1.0
     /// Micro-batches of the last step (what callbacks see as in force).
@@ -52,7 +54,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         case tokensSeen = "tokens_seen", gradNorm = "grad_norm", lrScale = "lr_scale"
         case accumulationSteps = "accumulation_steps", requestedAccumulation = "requested_accumulation"
         case batchRNG = "batch_rng", evalRNG = "eval_rng", trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
-        case skippedSteps = "skipped_steps"
+        case skippedSteps = "skipped_steps", gradClip = "grad_clip"
     }
 
     /// Reads a state written by `encode(to:)` (a non-finite loss or norm is written as null).
@@ -63,6 +65,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         loss = try c.decodeIfPresent(Double.self, forKey: .loss) ?? .nan
         lr = try c.decode(Double.self, forKey: .lr)
         gradNorm = try c.decodeIfPresent(Double.self, forKey: .gradNorm) ?? .nan
+        gradClip = try c.decode(Double.self, forKey: .gradClip)
         lrScale = try c.decode(Double.self, forKey: .lrScale)
         accumulationSteps = try c.decode(Int.self, forKey: .accumulationSteps)
         requestedAccumulation = try c.decode(Int.self, forKey: .requestedAccumulation)
@@ -88,6 +91,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         try c.encode(loss.isFinite ? loss : nil, forKey: .loss)
         try c.encode(lr, forKey: .lr)
         try c.encode(gradNorm.isFinite ? gradNorm : nil, forKey: .gradNorm)
+        try c.encode(gradClip, forKey: .gradClip)
         try c.encode(lrScale, forKey: .lrScale)
         try c.encode(accumulationSteps, forKey: .accumulationSteps)
         try c.encode(requestedAccumulation, forKey: .requestedAccumulation)
