@@ -44,6 +44,8 @@ struct ComponentListing {
         spec.doc = memory.string(parameter.doc)
         spec.min = parameter.min
         spec.max = parameter.max
+        spec.min_exclusive = parameter.minExclusive ? 1 : 0  // plugin ABI 1.2
+        spec.max_exclusive = parameter.maxExclusive ? 1 : 0
         spec.list_length = parameter.listLength
         switch parameter.kind {
         case .float: spec.type = AGLM_PARAM_FLOAT

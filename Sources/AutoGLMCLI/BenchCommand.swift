@@ -32,6 +32,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead of training, measure one call of a function registered by prototype (libffi).")
     var ffi = false
 
+    @Flag(help: "Instead of training, measure greedy sampling on the preset's model: KV-cached decoding against recomputation, alternating.")
+    var sampling = false
+
+    @Option(help: "With --sampling: tokens per generation (at most block_size - 1).")
+    var tokens: Int = 200
+
+    @Option(help: "With --sampling: rounds (each one cached and one recomputed generation).")
+    var rounds: Int = 5
+
     func run() throws {
         if ffi {
             print(try FunctionCallBenchmark.run(registry: plugins.registry()))
@@ -49,6 +58,11 @@ struct BenchCommand: ParsableCommand {
         }
         guard let p = ThroughputBenchmark.presets[preset] else {
             throw ValidationError("unknown preset '\(preset)'; use small or medium")
+        }
+        if sampling {
+            for line in try SamplingBenchmark.run(registry: plugins.registry(), preset: p, attention: attention, tokens: tokens,
+                                                  rounds: rounds, threads: threads) { print(line) }
+            return
         }
         print(try ThroughputBenchmark.run(preset: p, pluginDirectories: plugins.directories, attention: attention,
                                           threads: threads, steps: steps).json)

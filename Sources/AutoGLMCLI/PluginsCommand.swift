@@ -100,7 +100,10 @@ struct ShowPlugin: ParsableCommand {
             print("\(c.name) — \(c.kind.rawValue) \(c.version)")
             print("  \(c.summary)")
             print("  file: \(c.file) (ABI \(c.abi))")
-            if let path = c.attentionPath { print("  implementation: \(path)") }
+            if let path = c.attentionPath {
+                print("  implementation: \(path)")
+                print("  incremental decoding: \(c.decodes ? "yes (KV cache in `autoglm sample`)" : "no (sampling recomputes the context)")")
+            }
             if c.parameters.isEmpty { print("  parameters: none"); continue }
             print("  parameters:")
             let rows = c.parameters.map { p in ["  " + p.name, p.kind.rawValue, p.displayText(p.defaultValue), p.rangeDescription, p.doc] }

@@ -2,7 +2,8 @@ import AutoGLMCore
 import XCTest
 
 /// Pins how `Ops.matmul` pairs the matrices of a 4-D a [B, H, m, k] with a 2-D, 3-D or 4-D b
-/// (docs/matmul-broadcasting.md), against per-pair products written out by hand.
+/// (matmul's doc comment in include/autoglm/plugin.h; docs/matmul-broadcasting.md), against
+/// per-pair products written out by hand.
 final class MatmulBroadcastingTests: XCTestCase {
     let batch = 2, heads = 3, m = 4, k = 5, n = 6
 

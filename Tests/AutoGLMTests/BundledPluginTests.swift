@@ -79,8 +79,9 @@ final class BundledPluginTests: XCTestCase {
                 XCTAssertLessThanOrEqual(toleranceRatio(b.values, refB, atol: 1e-6, rtol: 1e-5), 1, "b step \(t) amsgrad \(amsgrad)")
             }
             XCTAssertEqual(opt.stateTensors.map(\.name).sorted(),
-                           (amsgrad ? ["b/exp_avg", "b/exp_avg_sq", "b/max_exp_avg_sq", "w/exp_avg", "w/exp_avg_sq", "w/max_exp_avg_sq"]
-                                    : ["b/exp_avg", "b/exp_avg_sq", "w/exp_avg", "w/exp_avg_sq"]))
+                           (amsgrad ? ["b/_step", "b/exp_avg", "b/exp_avg_sq", "b/max_exp_avg_sq",
+                                       "w/_step", "w/exp_avg", "w/exp_avg_sq", "w/max_exp_avg_sq"]
+                                    : ["b/_step", "b/exp_avg", "b/exp_avg_sq", "w/_step", "w/exp_avg", "w/exp_avg_sq"]))
         }
     }
 

@@ -44,7 +44,7 @@ final class ConfigErrorTests: ConfigTestCase {
                        "--set data.val_fraction=0.7: data.val_fraction must be in (0, 0.5], got 0.7")
         XCTAssertEqual(errorText(set: ["train.threads=0"]), "--set train.threads=0: train.threads must be >= 1, got 0")
         XCTAssertEqual(errorText(set: ["optimizer.betas=0.9,1.5"]),
-                       "--set optimizer.betas=0.9,1.5: optimizer.betas[1] must be in [0, 1], got 1.5")
+                       "--set optimizer.betas=0.9,1.5: optimizer.betas[1] must be in [0, 1), got 1.5")
         let path = try writeYAML("optimizer:\n  betas: [0.9, 0.95, 0.99]\n")
         XCTAssertEqual(errorText(file: path), "\(path): optimizer.betas: expected a list of 2 numbers, got 3")
     }

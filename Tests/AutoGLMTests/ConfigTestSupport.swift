@@ -26,7 +26,7 @@ struct FakeSchemas: ComponentSchemaSource {
         ]),
         ComponentSchema(kind: .optimizer, name: "adamw", parameters: [
             ParameterSpec(name: "betas", kind: .floatList, doc: "moment decay", defaultValue: .list([0.9, 0.99]),
-                          min: 0, max: 1, listLength: 2),
+                          min: 0, max: 1, maxExclusive: true, listLength: 2),
             ParameterSpec(name: "weight_decay", kind: .float, doc: "decoupled decay", defaultValue: .number(0.1), min: 0),
             ParameterSpec(name: "eps", kind: .float, doc: "denominator epsilon", defaultValue: .number(1e-8), min: 0),
         ]),

@@ -13,7 +13,7 @@ final class FlashAttentionTests: XCTestCase {
     static func flashParameters(blockQ: Int = 64, blockK: Int = 64, kvHeads: Int = 0, scale: Double = 0,
                                 gemm: String = "auto") -> [String: ParameterValue] {
         ["block_q": .number(Double(blockQ)), "block_k": .number(Double(blockK)), "scale": .number(scale),
-         "kv_heads": .number(Double(kvHeads)), "gemm": .string(gemm)]
+         "kv_heads": .number(Double(kvHeads)), "gemm": .string(gemm), "rope_base": .number(0)]
     }
 
     /// Gradients and outputs the component promises to write whole start as NaN (so a missed
@@ -227,7 +227,7 @@ final class FlashAttentionTests: XCTestCase {
     func testSchemaAndLayoutValidation() throws {
         let schema = try XCTUnwrap(Self.registry.info(named: "flash").first { $0.kind == .attention })
         let byName = Dictionary(uniqueKeysWithValues: schema.parameters.map { ($0.name, $0) })
-        XCTAssertEqual(Set(byName.keys), ["block_q", "block_k", "scale", "kv_heads", "gemm"])
+        XCTAssertEqual(Set(byName.keys), ["block_q", "block_k", "scale", "kv_heads", "gemm", "rope_base"])
         XCTAssertEqual(byName["block_q"]?.defaultValue, .number(64))
         XCTAssertEqual(byName["block_k"]?.defaultValue, .number(64))
         XCTAssertEqual(byName["block_q"]?.min, 1)
@@ -305,7 +305,8 @@ final class FlashAttentionTests: XCTestCase {
         let resolved = try layers.resolve(schemas: Self.registry)
         XCTAssertEqual(resolved.config.attention.name, "flash")
         XCTAssertEqual(resolved.config.attention.parameters,
-                       ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto")])
+                       ["block_q": .number(8), "block_k": .number(64), "scale": .number(0), "kv_heads": .number(1), "gemm": .string("auto"),
+                        "rope_base": .number(0)])
 
         var losses: [Double] = []
         let session = try Session(config: resolved.config, registry: Self.registry, data: .text(TrainingTests.corpus))

@@ -43,8 +43,7 @@ final class OptimizerPluginTests: XCTestCase {
                       "beta1": .number(0), "weight_decay": .number(0), "scale_parameter": .number(0),
                       "relative_step": .number(0), "warmup_init": .number(0)],
         "muon": ["momentum": .number(0.95), "nesterov": .number(1), "ns_steps": .number(5), "weight_decay": .number(0),
-                 "adamw_betas": .list([0.9, 0.95]), "adamw_eps": .number(1e-10), "adamw_lr_ratio": .number(0.015),
-                 "adamw_names": .string("embedding,lm_head")],
+                 "adamw_betas": .list([0.9, 0.95]), "adamw_eps": .number(1e-10), "adamw_lr_ratio": .number(0.015)],
     ]
 
     /// The complete parameter dictionary of `optimizer` with `overrides` applied.
@@ -74,7 +73,7 @@ final class OptimizerPluginTests: XCTestCase {
     private func check(_ optimizer: String, _ parameters: [String: ParameterValue], _ specs: [ParamSpec],
                        steps: Int = 4, lr: (Int) -> Double = { 0.01 * Double($0) }, label: String,
                        atol: Double = 1e-6, rtol: Double = 1e-5,
-                       reference: (ParamSpec, Bool) -> any ParamReference,
+                       roles: [ParameterRole] = [], reference: (ParamSpec, Bool) -> any ParamReference,
                        file: StaticString = #filePath, line: UInt = #line) throws -> OptimizerInstance {
         var rng = RandomGenerator(seed: UInt64(label.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) }))
         let tensors = specs.map { spec -> Tensor in
@@ -83,7 +82,8 @@ final class OptimizerPluginTests: XCTestCase {
             t.name = spec.name
             return t
         }
-        let opt = try OptimizerInstance(registry: Self.registry, name: optimizer, parameters: parameters, modelParameters: tensors)
+        let opt = try OptimizerInstance(registry: Self.registry, name: optimizer, parameters: parameters, modelParameters: tensors,
+                                        roles: roles)
         var refs = specs.map { reference($0, $0.shape.count >= 2) }
         var refValues = tensors.map { $0.values.map(Double.init) }
         for t in 1...steps {
@@ -105,6 +105,8 @@ final class OptimizerPluginTests: XCTestCase {
         var expected: [String: [Double]] = [:]
         for (spec, ref) in zip(specs, refs) {
             for (name, values) in ref.states { expected["\(spec.name)/\(name)"] = values }
+            // The host's update counter: every parameter had a gradient at every step.
+            expected["\(spec.name)/_step"] = [0, Double(steps)]
         }
         let exported = opt.stateTensors
         XCTAssertEqual(exported.map(\.name).sorted(), expected.keys.sorted(), "\(label): state buffer names", file: file, line: line)
@@ -183,7 +185,7 @@ final class OptimizerPluginTests: XCTestCase {
         }
     }
 
-    func testInvalidParameterCombinationsAreRefusedWithAMessage() {
+    func testInvalidParameterCombinationsAreRefusedWithAMessage() throws {
         let noMomentum = createError("sgd", params("sgd", ["nesterov": .number(1)]))
         XCTAssertTrue(noMomentum.contains("sgd") && noMomentum.contains("create") &&
                       noMomentum.contains("nesterov requires momentum > 0 and dampening = 0"), noMomentum)
@@ -191,8 +193,12 @@ final class OptimizerPluginTests: XCTestCase {
         XCTAssertTrue(dampened.contains("nesterov requires") && dampened.contains("dampening 0.1"), dampened)
         let warmup = createError("adafactor", params("adafactor", ["warmup_init": .number(1)]))
         XCTAssertTrue(warmup.contains("adafactor") && warmup.contains("warmup_init requires relative_step"), warmup)
-        let betas = createError("lion", params("lion", ["betas": .list([0.9, 1.0])]))
-        XCTAssertTrue(betas.contains("betas[1] must be in [0, 1)"), betas)
+        // Bounds are the schema's now (exclusive ones included, ABI 1.2): the host refuses a
+        // beta of 1 before create runs, naming the key.
+        let lionBetas = try XCTUnwrap(Self.registry.info(named: "lion").first?.parameters.first { $0.name == "betas" })
+        XCTAssertThrowsError(try lionBetas.validate(.list([0.9, 1.0]), key: "optimizer.betas", origin: "run.yaml")) { error in
+            XCTAssertEqual("\(error)", "run.yaml: optimizer.betas[1] must be in [0, 1), got 1")
+        }
     }
 
     // MARK: - Adam (torch.optim.Adam, coupled L2)
@@ -555,23 +561,24 @@ final class OptimizerPluginTests: XCTestCase {
     func testMuonOrthogonalisesHiddenMatricesAndFallsBackToAdamW() throws {
         let specs = [ParamSpec(name: "blocks.0.mlp.fc.weight", shape: [3, 5]),       // wide: Muon
                      ParamSpec(name: "blocks.0.attn.proj.weight", shape: [6, 4]),    // tall: Muon
-                     ParamSpec(name: "token_embedding.weight", shape: [5, 4]),       // by name: AdamW
-                     ParamSpec(name: "final_norm.weight", shape: [4])]               // 1-D: AdamW
+                     ParamSpec(name: "token_embedding.weight", shape: [5, 4]),       // embedding + head: AdamW
+                     ParamSpec(name: "final_norm.weight", shape: [4])]               // norm: AdamW
+        // The path follows the host's roles (ABI 1.2), as the model gives them; without roles a
+        // 2+-dim parameter counts as hidden.
+        let roles: [[ParameterRole]] = [[.hidden, .hidden, [.embedding, .head], .norm], []]
         let variants: [(String, [String: ParameterValue])] = [
             ("defaults+wd", ["weight_decay": .number(0.1), "adamw_lr_ratio": .number(0.5)]),
-            ("no nesterov, 3 steps, no name patterns", ["nesterov": .number(0), "ns_steps": .number(3), "momentum": .number(0.9),
-                                                        "adamw_names": .string(""), "adamw_betas": .list([0.8, 0.99]),
-                                                        "adamw_eps": .number(1e-8), "adamw_lr_ratio": .number(2)]),
+            ("no nesterov, 3 steps, no roles", ["nesterov": .number(0), "ns_steps": .number(3), "momentum": .number(0.9),
+                                                "adamw_betas": .list([0.8, 0.99]), "adamw_eps": .number(1e-8),
+                                                "adamw_lr_ratio": .number(2)]),
         ]
-        for (label, overrides) in variants {
+        for ((label, overrides), roles) in zip(variants, roles) {
             let p = params("muon", overrides)
-            let patterns: [String] = {
-                if case .string(let s) = p["adamw_names"]! { return s.split(separator: ",").map(String.init) }
-                return []
-            }()
-            try check("muon", p, specs, lr: { 0.02 * Double($0) }, label: "muon \(label)") { spec, decay in
-                let muon = spec.shape.count >= 2 && !patterns.contains { spec.name.contains($0) }
-                return MuonReference(shape: spec.shape, decay: decay, useMuon: muon, p: p)
+            let hidden = Dictionary(uniqueKeysWithValues: specs.enumerated().map { i, spec in
+                (spec.name, i < roles.count ? roles[i].contains(.hidden) : spec.shape.count >= 2)
+            })
+            try check("muon", p, specs, lr: { 0.02 * Double($0) }, label: "muon \(label)", roles: roles) { spec, decay in
+                MuonReference(shape: spec.shape, decay: decay, useMuon: hidden[spec.name]!, p: p)
             }
         }
     }

@@ -34,24 +34,48 @@ enum PluginBuilder {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Compiles `source` (a path) into `directory/name.so` with `cc -shared -fPIC -I include`;
-    /// fails the test with the compiler's output if it does not compile.
+    /// Compiles `source` (a path) into `directory/name.so` with `cc -shared -fPIC -I include`
+    /// and the preprocessor `defines` (e.g. "BAD=1"); fails the test with the compiler's output
+    /// if it does not compile.
     @discardableResult
-    static func compile(_ source: String, into directory: URL, name: String? = nil,
+    static func compile(_ source: String, into directory: URL, name: String? = nil, defines: [String] = [],
                         file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let base = name ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let out = directory.appendingPathComponent(base + ".so").path
         let result = try run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O2",
-                              "-I", includeDir, "-o", out, source])
+                              "-I", includeDir] + defines.map { "-D" + $0 } + ["-o", out, source, "-lm"])
         XCTAssertEqual(result.status, 0, "cc failed for \(source):\n\(result.output)", file: file, line: line)
         return out
     }
 
-    /// Compiles a fixture from Tests/AutoGLMTests/Fixtures by file name.
+    /// Compiles a fixture from Tests/AutoGLMTests/Fixtures by file name (into `name`.so, with
+    /// `defines`).
     @discardableResult
-    static func compileFixture(_ fileName: String, into directory: URL,
+    static func compileFixture(_ fileName: String, into directory: URL, name: String? = nil, defines: [String] = [],
                                file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        try compile((fixturesDir as NSString).appendingPathComponent(fileName), into: directory, file: file, line: line)
+        try compile((fixturesDir as NSString).appendingPathComponent(fileName), into: directory, name: name,
+                    defines: defines, file: file, line: line)
+    }
+
+    /// A registry holding only the fixture `fileName` (compiled with `defines`), checking that
+    /// it loaded.
+    static func fixtureRegistry(_ fileName: String, defines: [String] = [],
+                                file: StaticString = #filePath, line: UInt = #line) throws -> PluginRegistry {
+        let path = try compileFixture(fileName, into: try temporaryDirectory(), defines: defines, file: file, line: line)
+        let registry = PluginRegistry()
+        XCTAssertTrue(registry.load(file: path), "\(fileName): \(registry.failures)", file: file, line: line)
+        return registry
+    }
+
+    /// A registry holding the bundled plugins and the fixtures `fileNames` (compiled now).
+    static func bundledRegistry(adding fileNames: [String], file: StaticString = #filePath, line: UInt = #line) throws -> PluginRegistry {
+        let registry = bundledRegistry(file: file, line: line)
+        let dir = try temporaryDirectory()
+        for name in fileNames {
+            let path = try compileFixture(name, into: dir, file: file, line: line)
+            XCTAssertTrue(registry.load(file: path), "\(name): \(registry.failures)", file: file, line: line)
+        }
+        return registry
     }
 
     /// A registry holding only the bundled plugins (built next to the test binary by `swift build`).

@@ -113,8 +113,8 @@ final class ReliabilityTests: XCTestCase {
         try interruptAndResume("adamw", action: "error", step: 10, event: "step_end", expected: expected) { reason, status, output in
             XCTAssertEqual(reason, .exit)
             XCTAssertEqual(status, 1, output)
-            XCTAssertTrue(output.contains("fault_callback.so: component 'fault': on_event(AGLM_EVENT_STEP_END)")
-                          || output.contains("fault_callback.so: component 'fault': on_event"), output)
+            // ABI 1.2's prefix names the step and the event by its C name.
+            XCTAssertTrue(output.contains("fault_callback.so: component 'fault' at step 10: on_event(AGLM_EVENT_STEP_END)"), output)
             XCTAssertTrue(output.contains("injected failure at step 10"), output)
             XCTAssertTrue(output.contains("resume with `autoglm train --resume"), output)
         }

@@ -23,7 +23,7 @@ static const char *config =
 /* --- the optimizer: one state buffer per parameter (host-owned, saved in checkpoints) ------ */
 static const aglm_host_api *host;
 static const aglm_param_spec params[] = {{sizeof(aglm_param_spec), "beta", AGLM_PARAM_FLOAT,
-    "momentum of the gradient's running mean", 0.9, NULL, NULL, 0, 0.0, 1.0, NULL, 0}};
+    "momentum of the gradient's running mean", 0.9, NULL, NULL, 0, 0.0, 1.0, NULL, 0, 0, 0}};
 
 static aglm_status create(aglm_ctx *ctx, const aglm_params *p, const void *info, void *layout,
                           void **instance) {

@@ -19,8 +19,10 @@
  *                    aglm_view_is_contiguous, aglm_dtype_name, aglm_check_view,
  *                    aglm_check_row_view
  *   memory           aglm_calloc, aglm_strdup
- *   schemas          AGLM_PARAM_FLOAT_SPEC, AGLM_PARAM_INT_SPEC, AGLM_PARAM_BOOL_SPEC,
- *                    AGLM_PARAM_STRING_SPEC, AGLM_PARAM_CHOICE_SPEC, AGLM_PARAM_FLOAT_LIST_SPEC,
+ *   schemas          AGLM_PARAM_FLOAT_SPEC, AGLM_PARAM_FLOAT_RANGE_SPEC, AGLM_PARAM_INT_SPEC,
+ *                    AGLM_PARAM_BOOL_SPEC, AGLM_PARAM_STRING_SPEC, AGLM_PARAM_CHOICE_SPEC,
+ *                    AGLM_PARAM_FLOAT_LIST_SPEC, AGLM_PARAM_FLOAT_LIST_RANGE_SPEC,
+ *                    AGLM_CLOSED, AGLM_OPEN_MIN, AGLM_OPEN_MAX, AGLM_OPEN,
  *                    AGLM_SCHEMA, AGLM_NO_PARAMS, AGLM_COUNTOF
  *   registration     aglm_component, aglm_function, AGLM_FN
  *   optimizer state  aglm_state_like
@@ -155,14 +157,17 @@ aglm_logf(const aglm_host_api *host, aglm_ctx *ctx, aglm_log_level level, const 
 /* ------------------------------------------------------------------------------------------- */
 /* Parameter values (only during `create`: `params` is borrowed for that call)                  */
 /* ------------------------------------------------------------------------------------------- */
+/* A name the schema does not declare (or a parameter of another type) gives 0 / "" and, for a
+ * plugin built against ABI 1.2, makes `create` fail with a message naming it (see
+ * aglm_host_api.param_number). */
 
-/** Value of a FLOAT parameter (validated by the host, default applied); 0 if not declared. */
+/** Value of a FLOAT parameter (validated by the host, default applied). */
 static inline double aglm_param_f64(const aglm_host_api *host, const aglm_params *params,
                                     const char *name) {
     return host->param_number(params, name);
 }
 
-/** Value of an INT parameter as int64_t (saturating; 0 for NaN or an undeclared name). */
+/** Value of an INT parameter as int64_t (saturating; 0 for NaN). */
 static inline int64_t aglm_param_i64(const aglm_host_api *host, const aglm_params *params,
                                      const char *name) {
     double d = host->param_number(params, name);
@@ -172,13 +177,13 @@ static inline int64_t aglm_param_i64(const aglm_host_api *host, const aglm_param
     return (int64_t)d;
 }
 
-/** Value of a BOOL parameter: 1 or 0 (0 if not declared). */
+/** Value of a BOOL parameter: 1 or 0. */
 static inline int aglm_param_bool(const aglm_host_api *host, const aglm_params *params,
                                   const char *name) {
     return host->param_number(params, name) != 0.0;
 }
 
-/** Value of a STRING or CHOICE parameter ("" if not declared). Borrowed: valid only during
+/** Value of a STRING or CHOICE parameter. Borrowed: valid only during
  *  `create`; copy it if the instance needs it later. */
 static inline const char *aglm_param_str(const aglm_host_api *host, const aglm_params *params,
                                          const char *name) {
@@ -342,42 +347,69 @@ static inline char *aglm_strdup(const aglm_host_api *host, aglm_ctx *ctx, const 
  *         AGLM_PARAM_FLOAT_SPEC("eps", 1e-8, 0.0, INFINITY, "added to the denominator"),
  *         AGLM_PARAM_BOOL_SPEC("amsgrad", 0, "use the max of past squared gradients"),
  *     };
- * Bounds are inclusive; use -INFINITY / INFINITY for none. Strings and arrays must outlive the
+ * Bounds are inclusive (the *_RANGE_SPEC forms exclude either end); use -INFINITY / INFINITY
+ * for none. Strings and arrays must outlive the
  * registration call (string literals and static arrays do; the host copies them).
  */
 
-/** Positional form shared by the macros below (field order of aglm_param_spec). */
-#define AGLM_PARAM_SPEC_(name, type, doc, num, str, list, list_n, lo, hi, choices, len) \
-    { sizeof(aglm_param_spec), (name), (type), (doc), (double)(num), (str), (list),     \
-      (size_t)(list_n), (double)(lo), (double)(hi), (choices), (size_t)(len) }
+/** Positional form shared by the macros below (field order of aglm_param_spec; the last two
+ *  are min_exclusive and max_exclusive, ABI 1.2). */
+#define AGLM_PARAM_SPEC_(name, type, doc, num, str, list, list_n, lo, hi, choices, len, lo_x, hi_x) \
+    { sizeof(aglm_param_spec), (name), (type), (doc), (double)(num), (str), (list),                \
+      (size_t)(list_n), (double)(lo), (double)(hi), (choices), (size_t)(len), (lo_x), (hi_x) }
+
+/** Values for the `bounds` argument of the *_RANGE_SPEC macros (ABI 1.2): which ends of
+ *  [min, max] are excluded. AGLM_OPEN_MIN with min 0 is "> 0"; AGLM_OPEN_MAX with [0, 1] is
+ *  [0, 1); AGLM_OPEN for (min, max). */
+#define AGLM_CLOSED 0
+#define AGLM_OPEN_MIN 1
+#define AGLM_OPEN_MAX 2
+#define AGLM_OPEN 3
 
 /** A FLOAT parameter with default `def` in [min, max]. */
 #define AGLM_PARAM_FLOAT_SPEC(name, def, min, max, doc) \
-    AGLM_PARAM_SPEC_(name, AGLM_PARAM_FLOAT, doc, def, NULL, NULL, 0, min, max, NULL, 0)
+    AGLM_PARAM_FLOAT_RANGE_SPEC(name, def, min, max, AGLM_CLOSED, doc)
+
+/** A FLOAT parameter with default `def` between min and max, the ends excluded as `bounds`
+ *  says (AGLM_OPEN_MIN, AGLM_OPEN_MAX, AGLM_OPEN; ABI 1.2: a plugin using exclusive bounds
+ *  needs a 1.2 host, which AGLM_DEFINE_PLUGIN requires):
+ *      AGLM_PARAM_FLOAT_RANGE_SPEC("eps", 1e-8, 0.0, INFINITY, AGLM_OPEN_MIN, "> 0") */
+#define AGLM_PARAM_FLOAT_RANGE_SPEC(name, def, min, max, bounds, doc)                       \
+    AGLM_PARAM_SPEC_(name, AGLM_PARAM_FLOAT, doc, def, NULL, NULL, 0, min, max, NULL, 0,     \
+                     ((bounds) & AGLM_OPEN_MIN) != 0, ((bounds) & AGLM_OPEN_MAX) != 0)
 
 /** An INT parameter with (integral) default `def` in [min, max]. */
 #define AGLM_PARAM_INT_SPEC(name, def, min, max, doc) \
-    AGLM_PARAM_SPEC_(name, AGLM_PARAM_INT, doc, def, NULL, NULL, 0, min, max, NULL, 0)
+    AGLM_PARAM_SPEC_(name, AGLM_PARAM_INT, doc, def, NULL, NULL, 0, min, max, NULL, 0, 0, 0)
 
 /** A BOOL parameter with default `def` (0 or 1). */
 #define AGLM_PARAM_BOOL_SPEC(name, def, doc) \
-    AGLM_PARAM_SPEC_(name, AGLM_PARAM_BOOL, doc, (def) ? 1 : 0, NULL, NULL, 0, 0, 1, NULL, 0)
+    AGLM_PARAM_SPEC_(name, AGLM_PARAM_BOOL, doc, (def) ? 1 : 0, NULL, NULL, 0, 0, 1, NULL, 0, 0, 0)
 
 /** A STRING parameter with default `def` (a string literal). */
-#define AGLM_PARAM_STRING_SPEC(name, def, doc) \
-    AGLM_PARAM_SPEC_(name, AGLM_PARAM_STRING, doc, 0, def, NULL, 0, -INFINITY, INFINITY, NULL, 0)
+#define AGLM_PARAM_STRING_SPEC(name, def, doc)                                                  \
+    AGLM_PARAM_SPEC_(name, AGLM_PARAM_STRING, doc, 0, def, NULL, 0, -INFINITY, INFINITY, NULL, 0, \
+                     0, 0)
 
 /** A CHOICE parameter: `choices` is a static NULL-terminated `const char *const[]`, `def` one
  *  of them. */
-#define AGLM_PARAM_CHOICE_SPEC(name, def, choices, doc) \
-    AGLM_PARAM_SPEC_(name, AGLM_PARAM_CHOICE, doc, 0, def, NULL, 0, -INFINITY, INFINITY, choices, 0)
+#define AGLM_PARAM_CHOICE_SPEC(name, def, choices, doc)                                        \
+    AGLM_PARAM_SPEC_(name, AGLM_PARAM_CHOICE, doc, 0, def, NULL, 0, -INFINITY, INFINITY, choices, \
+                     0, 0, 0)
 
 /** A FLOAT_LIST parameter: `defaults` is a static `const double[]` array (its element count is
  *  taken with AGLM_COUNTOF, so pass the array itself, not a pointer), `length` the required
  *  list length (0 = any), each item in [min, max]. */
-#define AGLM_PARAM_FLOAT_LIST_SPEC(name, defaults, length, min, max, doc)                    \
+#define AGLM_PARAM_FLOAT_LIST_SPEC(name, defaults, length, min, max, doc) \
+    AGLM_PARAM_FLOAT_LIST_RANGE_SPEC(name, defaults, length, min, max, AGLM_CLOSED, doc)
+
+/** A FLOAT_LIST parameter whose items lie between min and max with the ends excluded as
+ *  `bounds` says (see AGLM_PARAM_FLOAT_RANGE_SPEC; ABI 1.2), e.g. Adam's betas, each in [0, 1):
+ *      AGLM_PARAM_FLOAT_LIST_RANGE_SPEC("betas", betas, 2, 0.0, 1.0, AGLM_OPEN_MAX, "...") */
+#define AGLM_PARAM_FLOAT_LIST_RANGE_SPEC(name, defaults, length, min, max, bounds, doc)         \
     AGLM_PARAM_SPEC_(name, AGLM_PARAM_FLOAT_LIST, doc, 0, NULL, defaults, AGLM_COUNTOF(defaults), \
-                     min, max, NULL, length)
+                     min, max, NULL, length, ((bounds) & AGLM_OPEN_MIN) != 0,                     \
+                     ((bounds) & AGLM_OPEN_MAX) != 0)
 
 /** Expands to the two arguments `array, count` for aglm_component's schema. */
 #define AGLM_SCHEMA(array) (array), AGLM_COUNTOF(array)

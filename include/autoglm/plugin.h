@@ -12,6 +12,10 @@
  * Since ABI 1.2 a plugin may also register plain C functions declared by a prototype string
  * (learning-rate schedules and other scalar hooks), which the host calls through libffi.
  *
+ * What each minor added is listed in include/CHANGELOG.md; every field and function added after
+ * 1.0 says "(ABI 1.x)" where it is declared. Check AGLM_HAS_FIELD before using one, or state the
+ * minor you need in `min_host_minor`.
+ *
  * Conventions that hold for the whole header:
  *  - Versioning: `AGLM_ABI_MAJOR` changes only on an incompatible change (new entry symbol name).
  *    Minor versions only append: new fields at the end of structs, new functions at the end of
@@ -92,7 +96,8 @@ typedef int32_t aglm_status;
 typedef struct aglm_ctx aglm_ctx;
 
 /** A tensor handle on the host's autograd tape. Host-owned: valid until the plugin call that
- *  created (or received) it returns. Never free it. Ops taking handles accept NULL and then
+ *  created (or received) it returns, except a persistent constant (host->constant_new, ABI
+ *  1.2), which stays valid for the life of the instance that made it. Never free it. Ops taking handles accept NULL and then
  *  return NULL, keeping the first error already set (or setting "input N is NULL" if none
  *  was), so a chain of ops can be checked once at its end. */
 typedef struct aglm_tensor aglm_tensor;
@@ -140,12 +145,12 @@ typedef struct aglm_view {
 
 /** Type of a declared component parameter. */
 typedef enum aglm_param_type {
-    AGLM_PARAM_FLOAT = 1,      /**< a double; `min`/`max` bound it (inclusive) */
-    AGLM_PARAM_INT = 2,        /**< a 64-bit integer; `min`/`max` bound it (inclusive) */
+    AGLM_PARAM_FLOAT = 1,      /**< a double; `min`/`max` bound it (inclusive unless *_exclusive) */
+    AGLM_PARAM_INT = 2,        /**< a 64-bit integer; `min`/`max` bound it (inclusive unless *_exclusive) */
     AGLM_PARAM_BOOL = 3,       /**< true/false */
     AGLM_PARAM_STRING = 4,     /**< free text */
     AGLM_PARAM_CHOICE = 5,     /**< one of `choices` */
-    AGLM_PARAM_FLOAT_LIST = 6  /**< a list of doubles of length `list_length` (0 = any); each in min..max */
+    AGLM_PARAM_FLOAT_LIST = 6  /**< a list of doubles of length `list_length` (0 = any); each within min/max */
 } aglm_param_type;
 
 /** Declaration of one parameter of a component. The host validates configured values against it
@@ -159,10 +164,19 @@ typedef struct aglm_param_spec {
     const char *default_string;  /**< default for STRING and CHOICE; NULL otherwise */
     const double *default_list;  /**< default for FLOAT_LIST (default_list_length items); else NULL */
     size_t default_list_length;  /**< number of items in default_list */
-    double min;                  /**< inclusive lower bound for numbers; -INFINITY for none */
-    double max;                  /**< inclusive upper bound for numbers; INFINITY for none */
+    double min;                  /**< lower bound for numbers (inclusive unless min_exclusive); -INFINITY for none */
+    double max;                  /**< upper bound for numbers (inclusive unless max_exclusive); INFINITY for none */
     const char *const *choices;  /**< CHOICE only: NULL-terminated list of accepted strings */
     size_t list_length;          /**< FLOAT_LIST only: required length, 0 for any */
+    /** (ABI 1.2) FLOAT, INT and FLOAT_LIST only: nonzero when `min` itself is excluded, so a
+     *  value (each item of a list) must be > min, e.g. an eps or a learning rate with min 0.
+     *  Must be 0 for other types and for an infinite `min`. The host checks it before `create`
+     *  and `autoglm plugins show` prints the range as "(0, 1)" or "> 0". A host older than 1.2
+     *  does not read it (the bound is then inclusive): a plugin that relies on it sets
+     *  min_host_minor to 2. */
+    int32_t min_exclusive;
+    /** (ABI 1.2) Like min_exclusive, for `max` (value < max), e.g. a decay rate in [0, 1). */
+    int32_t max_exclusive;
 } aglm_param_spec;
 
 /* ------------------------------------------------------------------------------------------- */
@@ -205,6 +219,28 @@ typedef struct aglm_attention_layout {
 /** Saved state of a fused forward, handed back to the fused backward. Plugin-owned. */
 typedef void *aglm_saved;
 
+/** (ABI 1.2) Arguments of one incremental decoding call (see aglm_attention_vtable.decode). All
+ *  views are dense row-major float32 and borrowed for the call; the memory behind them is
+ *  host-owned. B is the batch, H = n_head, KV = kv_heads, D = head_dim, n >= 1 the number of
+ *  new positions and C the cache capacity (the model's block_size; position + n <= C). */
+typedef struct aglm_decode_args {
+    size_t struct_size;     /**< sizeof(aglm_decode_args) as known to the host */
+    /** Positions already decoded in this sequence: the new rows are positions position ..
+     *  position + n - 1. 0 starts a new sequence (the cache rows are then stale and must be
+     *  ignored). */
+    int64_t position;
+    const aglm_view *q;     /**< [B, H, n, D] queries of the new positions (read only) */
+    const aglm_view *k;     /**< [B, KV, n, D] keys of the new positions (read only) */
+    const aglm_view *v;     /**< [B, KV, n, D] values of the new positions (read only) */
+    /** [B, KV, C, D] the key cache of this instance: rows [0, position) hold what this
+     *  instance wrote there in the earlier calls of the sequence; the host never reads or
+     *  changes them. The call must write rows [position, position + n) (the keys, or whatever
+     *  it needs of them later, e.g. rotated keys) and may not write other rows. */
+    aglm_view *k_cache;
+    aglm_view *v_cache;     /**< [B, KV, C, D] the value cache, same rules as k_cache */
+    aglm_view *out;         /**< [B, H, n, D] written: the outputs of the new positions */
+} aglm_decode_args;
+
 /** Attention variant. q is [batch, n_head, seq, head_dim]; k and v are [batch, kv_heads, seq,
  *  head_dim]; the output is [batch, n_head, seq, head_dim]. Attention is causal: position t may
  *  only attend to positions <= t. Implement exactly one path:
@@ -233,11 +269,34 @@ typedef struct aglm_attention_vtable {
     /** Path (b), optional. Frees what fused_forward stored in *saved. Called exactly once per
      *  non-NULL saved, after the backward or when the graph is dropped, on any thread. */
     void (*free_saved)(void *instance, aglm_saved saved);
+    /** (ABI 1.2; read only when the vtable's struct_size covers it) Optional, for either path:
+     *  incremental decoding against a key/value cache the host owns (`autoglm sample`). The
+     *  outputs must be those `forward` (or `fused_forward`) gives for the same rows when run
+     *  on the whole sequence 0 .. position + n - 1 (causal: row i sees positions <= position +
+     *  i), up to float rounding. The host calls it with the prompt first (position 0, n = its
+     *  length) and then one token at a time (n = 1), never needs a gradient, and uses it only
+     *  when the component of every block has it (otherwise it recomputes the whole context for
+     *  each token). Same threading as forward; host ops taking handles may not be used (there
+     *  are none): compute on the views, with host->sgemm and parallel_for if wanted. `args`
+     *  and its views are borrowed; see aglm_decode_args. */
+    aglm_status (*decode)(void *instance, aglm_ctx *ctx, const aglm_decode_args *args);
 } aglm_attention_vtable;
 
 /* ----- optimizer ---------------------------------------------------------------------------- */
 
-/** Describes one trainable parameter to an optimizer. */
+/** (ABI 1.2) Roles of a model parameter, bit flags in aglm_param_info.role, so optimizers such
+ *  as Muon choose their update rule without matching names. A tied token embedding that is also
+ *  the output head has both AGLM_ROLE_EMBEDDING and AGLM_ROLE_HEAD. */
+typedef enum aglm_param_role {
+    AGLM_ROLE_UNKNOWN = 0,   /**< no role known (e.g. a parameter a host older than 1.2 passes) */
+    AGLM_ROLE_EMBEDDING = 1, /**< a lookup table: token or position embedding */
+    AGLM_ROLE_HEAD = 2,      /**< the output projection to the vocabulary's logits */
+    AGLM_ROLE_NORM = 4,      /**< a normalisation gain or bias (1-D) */
+    AGLM_ROLE_HIDDEN = 8     /**< a hidden weight matrix: attention and MLP projections */
+} aglm_param_role;
+
+/** Describes one trainable parameter to an optimizer (and, since ABI 1.2, to a callback through
+ *  host->model_param). */
 typedef struct aglm_param_info {
     size_t struct_size;   /**< sizeof(aglm_param_info) */
     const char *name;     /**< stable dotted name, e.g. "blocks.0.attn.qkv.weight" */
@@ -246,6 +305,8 @@ typedef struct aglm_param_info {
     int64_t numel;        /**< number of elements */
     int32_t decay;        /**< 1 when weight decay applies (tensors with 2+ dims), else 0 */
     int32_t index;        /**< position of this parameter in the model's parameter list */
+    /** (ABI 1.2) aglm_param_role flags (AGLM_ROLE_HIDDEN, ...); 0 when unknown. */
+    uint32_t role;
 } aglm_param_info;
 
 /** A per-parameter state buffer an optimizer asks the host to allocate (zero-filled, float32).
@@ -267,6 +328,10 @@ typedef struct aglm_optim_step {
     size_t state_count;            /**< number of state buffers */
     double lr;                     /**< learning rate for this step (schedule and callbacks applied) */
     int64_t step;                  /**< 1-based optimizer step counter (restored on resume) */
+    /** (ABI 1.2) 1-based count of this parameter's own updates, this one included (PyTorch's
+     *  per-parameter state["step"]): it equals `step` unless the parameter missed steps (no
+     *  gradient, so no call). Host-owned, checkpointed and restored on resume. */
+    int64_t param_step;
 } aglm_optim_step;
 
 /** Optimizer. */
@@ -308,7 +373,13 @@ typedef enum aglm_event {
     AGLM_EVENT_STEP_BEGIN = 3,  /**< before each optimizer step's forward passes */
     AGLM_EVENT_STEP_END = 4,    /**< after each optimizer step; loss, lr and grad_norm are set */
     AGLM_EVENT_EVALUATE = 5,    /**< after an evaluation; metrics hold its results */
-    AGLM_EVENT_SAVE = 6         /**< after a checkpoint was written to run_dir */
+    AGLM_EVENT_SAVE = 6,        /**< after a checkpoint was written to run_dir */
+    /** (ABI 1.2) Just before an evaluation during training (after STEP_END). Delivered only to
+     *  callbacks of libraries built with abi_minor >= 2. A callback may put other weights in
+     *  place here with host->model_param (e.g. an average of the weights) and must put the
+     *  trained ones back at the AGLM_EVENT_EVALUATE that follows; checkpoints are written
+     *  after that, so they hold the trained weights. */
+    AGLM_EVENT_EVALUATE_BEGIN = 7
 } aglm_event;
 
 /** A named scalar metric. */
@@ -357,7 +428,10 @@ typedef struct aglm_control {
 /** Callback. */
 typedef struct aglm_callback_vtable {
     size_t struct_size; /**< sizeof(aglm_callback_vtable) */
-    /** Required. Called at each event; `state` is borrowed, `control` may be written. */
+    /** Required. Called at each event; `state` is borrowed, `control` may be written. Since ABI
+     *  1.2 the model's parameters can be read and written during the call with
+     *  host->model_param_count, model_param and model_param_find. Ignore events you do not know
+     *  (return AGLM_OK): later minors may add some (only to plugins built against them). */
     aglm_status (*on_event)(void *instance, aglm_ctx *ctx, aglm_event event,
                             const aglm_trainer_state *state, aglm_control *control);
 } aglm_callback_vtable;
@@ -429,6 +503,11 @@ typedef enum aglm_mask_kind {
 /** Function run by host->parallel_for for each chunk [begin, end). */
 typedef void (*aglm_parallel_fn)(void *user, int64_t begin, int64_t end);
 
+/** (ABI 1.2) Function run by host->parallel_for_worker for each chunk [begin, end); `worker` is
+ *  in [0, host->worker_count()) and no two chunks of one call that run at the same time share
+ *  it, so it can index per-worker scratch allocated once. */
+typedef void (*aglm_parallel_worker_fn)(void *user, int32_t worker, int64_t begin, int64_t end);
+
 /** Table of host functions, passed to `init` and valid while the process runs (host-owned).
  *  Unless stated otherwise, functions taking `aglm_ctx *` are callable only during the call
  *  that received the ctx, on its thread. Tensor ops (the differentiable level) are recorded on
@@ -455,9 +534,15 @@ typedef struct aglm_host_api {
     aglm_status (*register_component)(aglm_ctx *ctx, const aglm_component_desc *desc);
 
     /* --- parameter access (during create) --- */
-    /** Value of a FLOAT, INT or BOOL parameter (validated, defaults applied). 0 if unknown. */
+    /* Asking for a name the component's schema does not declare, or for a parameter of another
+     * type (param_number on a STRING, say), returns 0 / "" / 0 items. Since ABI 1.2 it is also
+     * an error: create then fails with "create asked for parameter 'NAME', which its schema
+     * does not declare (declared: ...)" even if it returned AGLM_OK, so a misspelt name in the
+     * plugin's own code surfaces at once (and in `autoglm plugins validate`). For a library
+     * built against ABI 1.0 or 1.1 the host logs a warning instead. */
+    /** Value of a FLOAT, INT or BOOL parameter (validated, defaults applied). */
     double (*param_number)(const aglm_params *params, const char *name);
-    /** Value of a STRING or CHOICE parameter; borrowed for the duration of create. "" if unknown. */
+    /** Value of a STRING or CHOICE parameter; borrowed for the duration of create. */
     const char *(*param_string)(const aglm_params *params, const char *name);
     /** Copies up to `capacity` items of a FLOAT_LIST parameter into `out`; returns its length. */
     size_t (*param_list)(const aglm_params *params, const char *name, double *out,
@@ -482,7 +567,35 @@ typedef struct aglm_host_api {
     int64_t (*tensor_dim)(aglm_tensor *t, int32_t dim);
 
     /* --- differentiable ops (each returns a new host-owned handle) --- */
-    /** Batched matrix product over the last two dims, with optional transposes of a and b. */
+    /** Batched matrix product over the last two dims: out = op(a) x op(b), op transposing the
+     *  last two dims of an operand whose flag (trans_a, trans_b) is nonzero. a is [..., m, k]
+     *  ([..., k, m] with trans_a), b is [..., k, n] ([..., n, k] with trans_b); the result is
+     *  [batch..., m, n], a new handle. Both operands need at least 2 dims: a 1-D vector is
+     *  refused, not promoted as in NumPy (reshape it to [1, k] or [k, 1]).
+     *
+     *  The batch dims (all but the last two) broadcast as in NumPy and torch.matmul: aligned from
+     *  the right, a missing dim counts as 1, a dim of 1 is repeated, other extents must be equal;
+     *  `batch...` is the broadcast shape. A matrix repeated over several batch entries receives
+     *  the sum of their gradients. For a 4-D a [B, H, m, k] (batch, heads):
+     *    b [k, n], [1, k, n] or [1, 1, k, n]  one matrix for every (batch, head): a projection
+     *    b [H, k, n]                          matrix h with head h of every batch
+     *    b [B, 1, k, n]                       matrix i with every head of batch i
+     *    b [B, H, k, n]                       pair by pair
+     *    b [X, k, n]                          aligned as [1, X, k, n]: pairs with the heads,
+     *                                         never with the batch. X == H: as [H, k, n];
+     *                                         X == 1: shared; H == 1: the result is [B, X, m, n]
+     *                                         (every matrix with every batch); otherwise refused.
+     *                                         For one matrix per batch, reshape b to [B, 1, k, n].
+     *  The same holds with the roles of a and b swapped (a [m, k] against b [B, H, k, n]: one a
+     *  for every matrix of b). k == 0 gives zeros.
+     *
+     *  Cost: without trans_a, an a with any batch shape times a single b matrix (2-D, or batch
+     *  dims all 1) is one GEMM over all B*H*m rows (split over the host's threads when large),
+     *  and b's gradient one GEMM too; every other combination runs one GEMM per result matrix,
+     *  one after another (each split over the threads only when it is large itself).
+     *
+     *  Errors (NULL, message on ctx): an operand with fewer than 2 dims, inner dims that differ,
+     *  batch dims that cannot be broadcast, a result of more than 2^34 elements. */
     aglm_tensor *(*matmul)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b, int32_t trans_a,
                            int32_t trans_b);
     /** a + b (broadcasting). */
@@ -564,6 +677,86 @@ typedef struct aglm_host_api {
      *  require host ABI 1.2 (min_host_minor 2, as AGLM_DEFINE_PLUGIN does). */
     aglm_status (*register_function)(aglm_ctx *ctx, const char *prototype, void (*fn)(void),
                                      const aglm_function_info *info);
+
+    /* --- more differentiable ops (ABI 1.2; same rules as the ops above: a new host-owned
+     *     handle, recorded on the tape inside an attention forward, NULL with the error set on
+     *     bad arguments; NULL inputs propagate). Check AGLM_HAS_FIELD(host, aglm_host_api, rotary)
+     *     or require host minor 2. `dim` arguments count from the end when negative. --- */
+    /** The `length` entries of dimension `dim` starting at `start` (negative: from the end), as
+     *  a new tensor (PyTorch's narrow); the gradient flows back into that range. Errors: dim
+     *  out of range, start/length outside the dimension. */
+    aglm_tensor *(*slice)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim, int64_t start,
+                          int64_t length);
+    /** Joins the `count` (1..64) tensors of `parts` (borrowed array) along `dim`; they need the
+     *  same rank and the same extents elsewhere. A part may appear more than once. */
+    aglm_tensor *(*concat)(aglm_ctx *ctx, int32_t count, aglm_tensor *const *parts, int32_t dim);
+    /** sin(a), elementwise (within 1 ulp of sinf); gradient g * cos(a). */
+    aglm_tensor *(*sin)(aglm_ctx *ctx, aglm_tensor *a);
+    /** cos(a), elementwise (within 1 ulp of cosf); gradient -g * sin(a). */
+    aglm_tensor *(*cos)(aglm_ctx *ctx, aglm_tensor *a);
+    /** sqrt(a), correctly rounded; NaN for a < 0 (no error); gradient g / (2 sqrt(a)) (inf at 0). */
+    aglm_tensor *(*sqrt)(aglm_ctx *ctx, aglm_tensor *a);
+    /** 1 / sqrt(a) (within 2 ulps); +inf at +0, NaN for a < 0; gradient -g rsqrt(a)^3 / 2. */
+    aglm_tensor *(*rsqrt)(aglm_ctx *ctx, aglm_tensor *a);
+    /** Maximum over `dim`, keeping it with extent 1 if keepdim (torch.max(a, dim, keepdim)
+     *  values). The gradient goes to the first maximal element of each slice (ties toward the
+     *  lower index); NaN propagates. Errors: dim out of range or of extent 0. */
+    aglm_tensor *(*max)(aglm_ctx *ctx, aglm_tensor *a, int32_t dim, int32_t keepdim);
+    /** The larger of a and b elementwise (broadcasting; NaN if either is); the gradient goes to
+     *  a where a >= b, else to b (a tie gives a all of it, where torch splits it). */
+    aglm_tensor *(*maximum)(aglm_ctx *ctx, aglm_tensor *a, aglm_tensor *b);
+    /** Rotary position embedding, rotate-half convention (GPT-NeoX, Hugging Face LLaMA): a is
+     *  [..., T, D] with D even, h = D / 2; row t is at position p = t + position_offset, and for
+     *  i < h, with angle = p * base^(-2i / D):
+     *    out[..., t, i]     = a[..., t, i] cos(angle) - a[..., t, i + h] sin(angle)
+     *    out[..., t, i + h] = a[..., t, i + h] cos(angle) + a[..., t, i] sin(angle)
+     *  (the cos/sin table is computed in double and rounded once; no [D, D] matrix). The
+     *  gradient is the inverse rotation. Errors: fewer than 2 dims, odd D, position_offset < 0,
+     *  base not a finite number > 0. Usual base: 10000. */
+    aglm_tensor *(*rotary)(aglm_ctx *ctx, aglm_tensor *a, int64_t position_offset, double base);
+
+    /* --- persistent instance constants (ABI 1.2) --- */
+    /** A constant tensor (no gradient) copied from `data` (row-major; NULL for zeros) that
+     *  belongs to the instance being created: tables, masks, rotation bases built once instead
+     *  of a tensor_new in every forward of every layer. Only during an attention component's
+     *  `create` (the ctx create received; AGLM_ERR_STATE-style NULL with an error otherwise).
+     *  The handle is host-owned and valid in every later call on that instance (forward,
+     *  decode: as an op input, with tensor_view, tensor_ndim, tensor_dim) until `destroy`,
+     *  after which the host frees the tensor and refuses the handle. Keep it in the instance;
+     *  never write through a view of it. Errors (NULL): ndim outside 0..8, a non-positive
+     *  extent, more than 2^34 elements. */
+    aglm_tensor *(*constant_new)(aglm_ctx *ctx, int32_t ndim, const int64_t *shape,
+                                 const float *data);
+
+    /* --- model parameters, for callbacks (ABI 1.2; only inside a callback's on_event, on the
+     *     ctx that call received; elsewhere they fail with an error set) --- */
+    /** Number of trainable parameters of the model (-1 outside a callback's on_event). */
+    int64_t (*model_param_count)(aglm_ctx *ctx);
+    /** Describes parameter `index` (0 .. count - 1, the model's order, the same as optimizers'
+     *  aglm_param_info.index) and gives a writable view of its values: `info` and `value` are
+     *  caller-provided with struct_size set (either may be NULL when not wanted); the host
+     *  fills the fields their struct_size covers. The view points at the parameter itself, not
+     *  a copy: writing it changes the model (the optimizer and the next forward see the new
+     *  values). Both are borrowed for the call (names, shapes and data pointers included).
+     *  Errors: AGLM_ERR_INVALID_ARGUMENT for an index out of range or a struct_size too small,
+     *  AGLM_ERR_STATE outside on_event. */
+    aglm_status (*model_param)(aglm_ctx *ctx, int64_t index, aglm_param_info *info,
+                               aglm_view *value);
+    /** Index of the parameter named `name` (e.g. "blocks.0.attn.qkv.weight"), or -1 with an
+     *  error set when there is none (or outside on_event). */
+    int64_t (*model_param_find)(aglm_ctx *ctx, const char *name);
+
+    /* --- workers (ABI 1.2; any time, any thread) --- */
+    /** Number of threads host->parallel_for and parallel_for_worker may use at most (>= 1):
+     *  the size of a per-worker scratch array. Constant for the life of a session. */
+    int32_t (*worker_count)(void);
+    /** Like parallel_for, but fn also receives the index of the worker running the chunk (see
+     *  aglm_parallel_worker_fn). fn must be thread-safe and may not call functions taking an
+     *  aglm_ctx. Called from inside a chunk (nested), its chunks run one after another on that
+     *  thread with indices that other chunks of the outer call may be using: nested levels
+     *  must not share per-worker scratch. */
+    void (*parallel_for_worker)(int64_t n, int64_t min_chunk, aglm_parallel_worker_fn fn,
+                                void *user);
 } aglm_host_api;
 
 /* ------------------------------------------------------------------------------------------- */

@@ -58,16 +58,16 @@ static const aglm_host_api *host;
 
 /** Parameter schema. */
 static const aglm_param_spec adafactor_params[] = {
-    AGLM_PARAM_FLOAT_SPEC("eps1", 1e-30, 0.0, 1.0,
-                          "regularisation added to the squared gradient (> 0)"),
+    AGLM_PARAM_FLOAT_RANGE_SPEC("eps1", 1e-30, 0.0, 1.0, AGLM_OPEN_MIN,
+                                "regularisation added to the squared gradient (> 0)"),
     AGLM_PARAM_FLOAT_SPEC("eps2", 1e-3, 0.0, 1.0,
                           "lower bound of the parameter RMS used by scale_parameter"),
-    AGLM_PARAM_FLOAT_SPEC("clip_threshold", 1.0, 0.0, INFINITY,
-                          "update clipping threshold d: the update's RMS is capped at d (> 0)"),
+    AGLM_PARAM_FLOAT_RANGE_SPEC("clip_threshold", 1.0, 0.0, INFINITY, AGLM_OPEN_MIN,
+                                "update clipping threshold d: the update's RMS is capped at d (> 0)"),
     AGLM_PARAM_FLOAT_SPEC("decay_rate", -0.8, -1.0, 0.0,
                           "exponent c of the second-moment decay schedule beta2_t = 1 - t^c"),
-    AGLM_PARAM_FLOAT_SPEC("beta1", 0.0, 0.0, 1.0,
-                          "first-moment (momentum) coefficient in [0, 1); 0 disables it"),
+    AGLM_PARAM_FLOAT_RANGE_SPEC("beta1", 0.0, 0.0, 1.0, AGLM_OPEN_MAX,
+                                "first-moment (momentum) coefficient in [0, 1); 0 disables it"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.0, 0.0, INFINITY,
                           "decoupled weight decay, scaled by the step size (2+-dim params only)"),
     AGLM_PARAM_BOOL_SPEC("scale_parameter", 0,
@@ -192,7 +192,6 @@ static void adafactor_apply(void *user, int64_t begin, int64_t end) {
 static aglm_status adafactor_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                     void *layout, void **instance) {
     adafactor a, *self;
-    aglm_status st;
     (void)info;
     (void)layout;
     memset(&a, 0, sizeof a);
@@ -205,17 +204,6 @@ static aglm_status adafactor_create(aglm_ctx *ctx, const aglm_params *params, co
     a.scale_parameter = aglm_param_bool(host, params, "scale_parameter");
     a.relative_step = aglm_param_bool(host, params, "relative_step");
     a.warmup_init = aglm_param_bool(host, params, "warmup_init");
-    if ((st = aglm_optim_positive(host, ctx, "eps1", a.eps1)) != AGLM_OK ||
-        (st = aglm_optim_positive(host, ctx, "clip_threshold", a.clip_threshold)) != AGLM_OK)
-        return st;
-    if ((st = aglm_optim_nonnegative(host, ctx, "eps2", a.eps2)) != AGLM_OK) return st;
-    if (!(a.decay_rate >= -1.0 && a.decay_rate <= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "decay_rate must be in [-1, 0], got %g", a.decay_rate);
-    if (!(a.beta1 >= 0.0 && a.beta1 < 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "beta1 must be in [0, 1), got %g",
-                           a.beta1);
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", a.weight_decay)) != AGLM_OK) return st;
     if (a.warmup_init && !a.relative_step)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "warmup_init requires relative_step = true");

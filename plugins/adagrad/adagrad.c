@@ -41,8 +41,8 @@ static const aglm_param_spec adagrad_params[] = {
                           "coupled L2 penalty added to the gradient (parameters with 2+ dims only)"),
     AGLM_PARAM_FLOAT_SPEC("initial_accumulator_value", 0.0, 0.0, INFINITY,
                           "starting value of the per-element sum of squared gradients"),
-    AGLM_PARAM_FLOAT_SPEC("eps", 1e-10, 0.0, INFINITY,
-                          "added to the denominator for numerical stability (> 0)"),
+    AGLM_OPTIM_EPS_SPEC("eps", 1e-10,
+                        "added to the denominator for numerical stability (> 0)"),
 };
 
 /** One instance: its hyper-parameters (the sums are host-owned). */
@@ -82,19 +82,12 @@ static void adagrad_kernel(void *user, int64_t begin, int64_t end) {
 static aglm_status adagrad_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                   void *layout, void **instance) {
     adagrad *self;
-    aglm_status st;
     const double lr_decay = aglm_param_f64(host, params, "lr_decay");
     const double weight_decay = aglm_param_f64(host, params, "weight_decay");
     const double initial = aglm_param_f64(host, params, "initial_accumulator_value");
     const double eps = aglm_param_f64(host, params, "eps");
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_positive(host, ctx, "eps", eps)) != AGLM_OK) return st;
-    if (!(lr_decay >= 0.0 && weight_decay >= 0.0 && initial >= 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "lr_decay (%g), weight_decay (%g) and initial_accumulator_value (%g) "
-                           "must be >= 0",
-                           lr_decay, weight_decay, initial);
     self = (adagrad *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->lr_decay = lr_decay;

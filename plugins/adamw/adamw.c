@@ -40,10 +40,10 @@ static const double default_betas[2] = {0.9, 0.999};
 
 /** Parameter schema. */
 static const aglm_param_spec adamw_params[] = {
-    AGLM_PARAM_FLOAT_LIST_SPEC("betas", default_betas, 2, 0.0, 1.0,
-                               "decay rates of the first and second moment averages, each in [0, 1)"),
-    AGLM_PARAM_FLOAT_SPEC("eps", 1e-8, 0.0, INFINITY,
-                          "added to the denominator for numerical stability (> 0)"),
+    AGLM_OPTIM_BETAS_SPEC("betas", default_betas,
+                          "decay rates of the first and second moment averages, each in [0, 1)"),
+    AGLM_OPTIM_EPS_SPEC("eps", 1e-8,
+                        "added to the denominator for numerical stability (> 0)"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.01, 0.0, INFINITY,
                           "decoupled weight decay coefficient (parameters with 2+ dims only)"),
     AGLM_PARAM_BOOL_SPEC("amsgrad", 0,

@@ -22,41 +22,48 @@
  * what lets a model trained on short sequences run on longer ones. With learned absolute
  * embeddings still on it trains, but is no longer ALiBi as published.
  *
- * Composed from host ops (path (a): matmul, affine, tensor_new for the constant bias
- * [n_head, seq, seq], add (broadcast over the batch), causal softmax, matmul); the bias is a
- * constant, so the host's autograd gives exactly dense attention's gradients through the shifted
- * scores. It uses as many key/value heads as query heads. Memory: dense attention's, plus the
- * [n_head, seq, seq] bias, cached per instance for the last sequence length.
+ * Composed from host ops (path (a): matmul, affine, add of the constant bias (broadcast over the
+ * batch), causal softmax, matmul); the bias is a constant, so the host's autograd gives exactly
+ * dense attention's gradients through the shifted scores. It uses as many key/value heads as
+ * query heads. The bias -m_h (i - j) depends only on i - j, so the [n_head, T, T] bias of any
+ * length T is the top-left block of the one for block_size: it is built once, in create, as a
+ * persistent constant (ABI 1.2 constant_new) of [n_head, block_size, block_size], used as is in
+ * training (T = block_size) and sliced for shorter sequences. Memory: dense attention's, plus
+ * that bias per layer. Sampling decodes incrementally (ABI 1.2 `decode`,
+ * plugins/common/aglm_decode_util.h): each new query's scores get -m_h (p - j).
  *
  * Parameters:
- *   max_bias  float, default 8, in (0, 64]: the 8 of the paper's slope formula; the slope of
- *             the last head of a power-of-two head count is 2^-max_bias (smaller values bias
- *             every head more strongly toward nearby keys).
+ *   max_bias  float, default 8, in (0, 64] (the schema's exclusive lower bound): the 8 of the
+ *             paper's slope formula; the slope of the last head of a power-of-two head count
+ *             is 2^-max_bias (smaller values bias every head more strongly toward nearby
+ *             keys).
  *   scale     float, default 0, >= 0: factor applied to q @ k^T; 0 means 1 / sqrt(head_dim).
  */
 #include <autoglm/helpers.h>
 
+#include "../common/aglm_decode_util.h"
+
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /** The host table, kept from init (valid for the life of the process). */
 static const aglm_host_api *host;
 
 /** Parameter schema. */
 static const aglm_param_spec alibi_params[] = {
-    AGLM_PARAM_FLOAT_SPEC("max_bias", 8.0, 0.0, 64.0,
-                          "> 0; head slopes are 2^(-max_bias*(h+1)/n_head) for a power-of-two n_head"),
+    AGLM_PARAM_FLOAT_RANGE_SPEC("max_bias", 8.0, 0.0, 64.0, AGLM_OPEN_MIN,
+                                "head slopes are 2^(-max_bias*(h+1)/n_head) for a power-of-two n_head"),
     AGLM_PARAM_FLOAT_SPEC("scale", 0.0, 0.0, INFINITY,
                           "multiplies q.k before the bias is added; 0 means 1/sqrt(head_dim)"),
 };
 
 /** One instance (one per transformer block). */
 typedef struct alibi {
-    int64_t n_head;
-    double scale;    /* resolved score scale */
-    double *slopes;  /* n_head head slopes m_h */
-    float *bias;     /* cached -m_h * (i - j), [n_head, cached_t, cached_t] */
-    int64_t cached_t; /* sequence length `bias` was built for (0: none) */
+    int64_t n_head, head_dim, block_size;
+    double scale;       /* resolved score scale */
+    double *slopes;     /* n_head head slopes m_h */
+    aglm_tensor *bias;  /* persistent constant -m_h * (i - j), [n_head, block_size, block_size] */
 } alibi;
 
 /** Slope of head h (0-based) of n heads: the paper's get_slopes(n)[h], for any n >= 1. Powers
@@ -70,16 +77,36 @@ static double alibi_slope(int64_t n, int64_t h, double max_bias) {
     return pow(2.0, -max_bias * (double)(2 * (h - p) + 1) / (double)(2 * p));
 }
 
-/** destroy: frees the instance and its buffers. */
+/** destroy: frees the instance and its slopes (the host frees the constant bias). */
 static void alibi_destroy(void *instance) {
     alibi *self = (alibi *)instance;
     if (self == NULL) return;
     free(self->slopes);
-    free(self->bias);
     free(self);
 }
 
-/** create: computes the head slopes and resolves the scale; keeps kv_heads = n_head. */
+/** Builds the constant bias -m_h (i - j) for j <= i (0 above the diagonal, which the causal
+ *  softmax ignores), [n_head, block_size, block_size]. Returns 0 on failure (message set). */
+static int alibi_build_bias(alibi *self, aglm_ctx *ctx) {
+    const int64_t t = self->block_size;
+    const size_t count = (size_t)self->n_head * (size_t)t * (size_t)t;
+    const int64_t shape[3] = {self->n_head, t, t};
+    float *bias = (float *)aglm_calloc(host, ctx, count * sizeof(float));
+    int64_t h, i, j;
+    if (bias == NULL) return 0;
+    for (h = 0; h < self->n_head; ++h) {
+        const double m = self->slopes[h];
+        float *b = bias + (size_t)h * (size_t)t * (size_t)t;
+        for (i = 0; i < t; ++i)
+            for (j = 0; j <= i; ++j) b[i * t + j] = (float)(-m * (double)(i - j));
+    }
+    self->bias = host->constant_new(ctx, 3, shape, bias); /* copied; valid until destroy */
+    free(bias);
+    return self->bias != NULL;
+}
+
+/** create: computes the head slopes, resolves the scale and builds the bias; keeps kv_heads =
+ *  n_head. max_bias > 0 is the schema's (exclusive) bound. */
 static aglm_status alibi_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                 void *layout, void **instance) {
     const aglm_attention_info *ai = (const aglm_attention_info *)info;
@@ -88,12 +115,10 @@ static aglm_status alibi_create(aglm_ctx *ctx, const aglm_params *params, const 
     alibi *self;
     int64_t h;
     (void)layout; /* keep the default: kv_heads = n_head */
-    if (!AGLM_HAS_FIELD(ai, aglm_attention_info, head_dim) || ai->head_dim < 1 || ai->n_head < 1)
+    if (!AGLM_HAS_FIELD(ai, aglm_attention_info, block_size) || ai->head_dim < 1 || ai->n_head < 1 ||
+        ai->block_size < 1)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "missing or invalid attention info (n_head, head_dim)");
-    if (!(max_bias > 0.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "max_bias must be > 0, got %g",
-                           max_bias);
+                           "missing or invalid attention info (n_head, head_dim, block_size)");
     self = (alibi *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->slopes = (double *)aglm_calloc(host, ctx, (size_t)ai->n_head * sizeof(double));
@@ -102,34 +127,16 @@ static aglm_status alibi_create(aglm_ctx *ctx, const aglm_params *params, const 
         return AGLM_ERR_OUT_OF_MEMORY;
     }
     self->n_head = ai->n_head;
+    self->head_dim = ai->head_dim;
+    self->block_size = ai->block_size;
     for (h = 0; h < ai->n_head; ++h) self->slopes[h] = alibi_slope(ai->n_head, h, max_bias);
     self->scale = scale > 0.0 ? scale : 1.0 / sqrt((double)ai->head_dim);
+    if (!alibi_build_bias(self, ctx)) {
+        alibi_destroy(self);
+        return AGLM_ERR_OUT_OF_MEMORY;
+    }
     *instance = self;
     return AGLM_OK;
-}
-
-/** Makes self->bias hold -m_h (i - j) for j <= i (0 above the diagonal, which the causal softmax
- *  ignores) for sequence length t. Returns 0 when out of memory (message set). */
-static int alibi_build_bias(alibi *self, aglm_ctx *ctx, int64_t t) {
-    const size_t count = (size_t)self->n_head * (size_t)t * (size_t)t;
-    float *bias;
-    int64_t h, i, j;
-    if (self->cached_t == t) return 1;
-    bias = (float *)realloc(self->bias, count * sizeof(float));
-    if (bias == NULL) {
-        aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory (ALiBi bias of %lu floats)",
-                    (unsigned long)count);
-        return 0;
-    }
-    self->bias = bias;
-    for (h = 0; h < self->n_head; ++h) {
-        const double m = self->slopes[h];
-        float *b = bias + (size_t)h * (size_t)t * (size_t)t;
-        for (i = 0; i < t; ++i)
-            for (j = 0; j < t; ++j) b[i * t + j] = j <= i ? (float)(-m * (double)(i - j)) : 0.0f;
-    }
-    self->cached_t = t;
-    return 1;
 }
 
 /** forward: q, k, v [B, H, T, D] -> softmax_causal(q k^T * scale + bias) v. */
@@ -137,10 +144,11 @@ static aglm_tensor *alibi_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q,
                                   aglm_tensor *v) {
     alibi *self = (alibi *)instance;
     const int64_t t = host->tensor_dim(q, -2), heads = host->tensor_dim(q, 1);
-    aglm_tensor *s, *bias, *p;
-    int64_t shape[3];
-    if (host->tensor_ndim(q) != 4 || t < 1) {
-        host->set_error(ctx, "q must be [batch, heads, seq, head_dim] with seq >= 1");
+    aglm_tensor *s, *bias = self->bias, *p;
+    if (host->tensor_ndim(q) != 4 || t < 1 || t > self->block_size) {
+        aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                    "q must be [batch, heads, seq, head_dim] with 1 <= seq <= block_size (%lld)",
+                    (long long)self->block_size);
         return NULL;
     }
     if (heads != self->n_head) {
@@ -149,11 +157,10 @@ static aglm_tensor *alibi_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q,
                     (long long)self->n_head);
         return NULL;
     }
-    if (!alibi_build_bias(self, ctx, t)) return NULL;
-    shape[0] = self->n_head;
-    shape[1] = t;
-    shape[2] = t;
-    bias = host->tensor_new(ctx, 3, shape, self->bias);  /* constant [H, T, T], copied */
+    if (t < self->block_size) { /* the top-left [T, T] block of every head */
+        bias = host->slice(ctx, bias, 1, 0, t);
+        bias = host->slice(ctx, bias, 2, 0, t);
+    }
     s = host->matmul(ctx, q, k, 0, 1);                   /* [B, H, T, T] */
     s = host->affine(ctx, s, self->scale, 0.0);
     s = host->add(ctx, s, bias);                         /* broadcasts over the batch */
@@ -161,9 +168,21 @@ static aglm_tensor *alibi_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q,
     return host->matmul(ctx, p, v, 0, 0);                /* [B, H, T, D], NULL on any error */
 }
 
-/** The attention vtable (static: the host keeps the pointer). Path (a): forward only. */
+/** decode: the new positions against the host's cache, scores biased by -m_h (p - j). */
+static aglm_status alibi_decode(void *instance, aglm_ctx *ctx, const aglm_decode_args *args) {
+    const alibi *self = (const alibi *)instance;
+    aglm_decode_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_head = o.kv_heads = self->n_head;
+    o.head_dim = self->head_dim;
+    o.scale = self->scale;
+    o.slopes = self->slopes;
+    return aglm_decode(host, ctx, args, &o);
+}
+
+/** The attention vtable (static: the host keeps the pointer). Path (a), plus decode. */
 static const aglm_attention_vtable alibi_vtable = {
-    sizeof(aglm_attention_vtable), alibi_forward, NULL, NULL, NULL,
+    sizeof(aglm_attention_vtable), alibi_forward, NULL, NULL, NULL, alibi_decode,
 };
 
 /** init: registers the "alibi" attention. */

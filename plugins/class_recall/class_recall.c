@@ -50,7 +50,7 @@ static const aglm_param_spec recall_params[] = {
     {sizeof(aglm_param_spec), "classes", AGLM_PARAM_FLOAT_LIST,
      "token ids whose recall is reported (integers, no duplicates); empty = every id of the "
      "vocabulary",
-     0.0, NULL, NULL, 0, 0.0, RECALL_MAX_ID, NULL, 0},
+     0.0, NULL, NULL, 0, 0.0, RECALL_MAX_ID, NULL, 0, 0, 0},
 };
 
 /** One instance. */

@@ -7,8 +7,9 @@
  * (a helper taking a ctx only during the call that received it, on its thread).
  *
  * Contents:
- *   aglm_optim_betas         reads a 2-item FLOAT_LIST of decay rates, each in [0, 1)
- *   aglm_optim_positive      refuses a value that must be > 0 (inclusive bounds cannot say so)
+ *   AGLM_OPTIM_BETAS_SPEC    schema of a pair of decay rates, each in [0, 1) (exclusive bound)
+ *   AGLM_OPTIM_EPS_SPEC      schema of an epsilon > 0 (exclusive bound)
+ *   aglm_optim_betas         reads such a pair
  *   aglm_optim_declare_like  declares state buffers shaped like the parameter
  *   aglm_optim_adam_*        the instance, create and declare_state shared by adam and adamw
  *   aglm_optim_check_step    validates an aglm_optim_step (views, sizes, state count, step >= 1)
@@ -32,35 +33,21 @@
  *  cores instead of one. */
 #define AGLM_OPTIM_CHUNK ((int64_t)1 << 13)
 
-/** Reads the FLOAT_LIST parameter `name` into out[0..1]; fails with a message unless it has
- *  exactly 2 items, each in [0, 1) (the strict upper bound cannot be expressed in a schema). */
-static inline aglm_status aglm_optim_betas(const aglm_host_api *host, aglm_ctx *ctx,
-                                           const aglm_params *params, const char *name,
-                                           double out[2]) {
-    size_t n = aglm_param_list(host, params, name, out, 2);
-    int i;
-    if (n != 2)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "%s must have exactly 2 items, got %lu", name, (unsigned long)n);
-    for (i = 0; i < 2; ++i)
-        if (!(out[i] >= 0.0 && out[i] < 1.0))
-            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                               "%s[%d] must be in [0, 1), got %g", name, i, out[i]);
-    return AGLM_OK;
-}
+/** Declares a pair of decay rates, each in [0, 1) (the schema's exclusive upper bound, ABI
+ *  1.2: the host refuses 1 before create runs), as a FLOAT_LIST of exactly 2 items. */
+#define AGLM_OPTIM_BETAS_SPEC(name, defaults, doc) \
+    AGLM_PARAM_FLOAT_LIST_RANGE_SPEC(name, defaults, 2, 0.0, 1.0, AGLM_OPEN_MAX, doc)
 
-/** AGLM_OK if value > 0, else an error naming the parameter. */
-static inline aglm_status aglm_optim_positive(const aglm_host_api *host, aglm_ctx *ctx,
-                                              const char *name, double value) {
-    if (value > 0.0) return AGLM_OK;
-    return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be > 0, got %g", name, value);
-}
+/** Declares an epsilon: a FLOAT > 0 (the schema's exclusive lower bound, ABI 1.2). */
+#define AGLM_OPTIM_EPS_SPEC(name, def, doc) \
+    AGLM_PARAM_FLOAT_RANGE_SPEC(name, def, 0.0, INFINITY, AGLM_OPEN_MIN, doc)
 
-/** AGLM_OK if value >= 0 (NaN fails), else an error naming the parameter. */
-static inline aglm_status aglm_optim_nonnegative(const aglm_host_api *host, aglm_ctx *ctx,
-                                                 const char *name, double value) {
-    if (value >= 0.0) return AGLM_OK;
-    return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s must be >= 0, got %g", name, value);
+/** Reads a pair declared with AGLM_OPTIM_BETAS_SPEC into out[0..1] (the host has checked its
+ *  length and range). */
+static inline void aglm_optim_betas(const aglm_host_api *host, const aglm_params *params,
+                                    const char *name, double out[2]) {
+    out[0] = out[1] = 0.0;
+    aglm_param_list(host, params, name, out, 2);
 }
 
 /** The hyper-parameters the Adam family (adam, adamw, lamb) shares. */
@@ -68,20 +55,16 @@ typedef struct aglm_optim_adam_params {
     double beta1, beta2, eps, weight_decay;
 } aglm_optim_adam_params;
 
-/** Reads and checks "betas" (2 items, each in [0, 1)), "eps" (> 0) and "weight_decay" (>= 0),
- *  in that order, into *out; on failure sets the error and returns its status. */
-static inline aglm_status aglm_optim_adam_read(const aglm_host_api *host, aglm_ctx *ctx,
-                                               const aglm_params *params,
-                                               aglm_optim_adam_params *out) {
-    double betas[2] = {0.0, 0.0};
-    aglm_status st;
-    if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK) return st;
+/** Reads "betas", "eps" and "weight_decay" into *out; their schemas (AGLM_OPTIM_BETAS_SPEC,
+ *  AGLM_OPTIM_EPS_SPEC, >= 0) bound them, so there is nothing left to check. */
+static inline void aglm_optim_adam_read(const aglm_host_api *host, const aglm_params *params,
+                                        aglm_optim_adam_params *out) {
+    double betas[2];
+    aglm_optim_betas(host, params, "betas", betas);
     out->beta1 = betas[0];
     out->beta2 = betas[1];
     out->eps = aglm_param_f64(host, params, "eps");
     out->weight_decay = aglm_param_f64(host, params, "weight_decay");
-    if ((st = aglm_optim_positive(host, ctx, "eps", out->eps)) != AGLM_OK) return st;
-    return aglm_optim_nonnegative(host, ctx, "weight_decay", out->weight_decay);
 }
 
 /** Declares `n` float32 buffers named `names[0..n)`, each shaped like `param`, and stores n in
@@ -117,8 +100,7 @@ static inline aglm_status aglm_optim_adam_create(const aglm_host_api *host, aglm
                                                  const aglm_params *params, void **instance) {
     aglm_optim_adam_params hp;
     aglm_optim_adam *self;
-    aglm_status st;
-    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
+    aglm_optim_adam_read(host, params, &hp);
     self = (aglm_optim_adam *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->hp = hp;

@@ -37,6 +37,19 @@
  * h / (n_head / kv_heads) (the layout of the host's repeat_interleave), and dK, dV of a kv head
  * sum over its query heads.
  *
+ * Fused rotary embeddings (rope_base > 0): q and k are rotated to their positions inside the
+ * kernel, as the `rope` attention does with host ops (rotate-half RoPE, pair (i, i + D/2) of
+ * position p turned by p * rope_base^(-2i/D); the cos/sin table of block_size positions is
+ * computed in double once, in create, and rounded to float). The forward rotates each query
+ * tile and the keys of a head into scratch as it loads them (the views are read only: they may
+ * point into the host's packed projection). The backward works on rotated copies the same way,
+ * so it yields the gradients with respect to the rotated q and k, and turns them back (the
+ * inverse rotation, in place) once a head's rows are complete: dq = R^T d(Rq), dk = R^T d(Rk).
+ * Use it with `model.position_embedding: false`.
+ *
+ * Incremental decoding (ABI 1.2 `decode`, plugins/common/aglm_decode_util.h) serves sampling:
+ * the new positions against the host's cache (rotated keys when rope_base > 0).
+ *
  * Implementation. The scale and log2(e) are folded into the score GEMM's alpha, so the softmax
  * works with exp2, evaluated by a branch-free polynomial (Cephes exp2f, relative error < 2e-7)
  * that the compiler vectorises. Tile products use either the plugin's own register-blocked GEMM
@@ -61,8 +74,12 @@
  *   gemm      choice "auto" | "plugin" | "host", default "auto": how tile products are computed
  *             (see Implementation); "auto" picks "plugin" when compiled for AVX2 + FMA, else
  *             "host". The results agree to float32 rounding either way.
+ *   rope_base float, default 0, >= 0: 0 = no rotary embedding; > 0: fused RoPE with this base
+ *             (usually 10000; needs an even head_dim).
  */
 #include <autoglm/helpers.h>
+
+#include "../common/aglm_decode_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -84,6 +101,8 @@ static const aglm_param_spec flash_params[] = {
                         "key/value heads (grouped-query attention); 0 means n_head; must divide n_head"),
     AGLM_PARAM_CHOICE_SPEC("gemm", "auto", flash_gemm_choices,
                            "tile products: plugin (own AVX2 kernel), host (host sgemm), auto (plugin when built for AVX2+FMA)"),
+    AGLM_PARAM_FLOAT_SPEC("rope_base", 0.0, 0.0, INFINITY,
+                          "0: no rotary embedding; > 0: RoPE with this base fused into the kernel (use without position embeddings)"),
 };
 
 /** log2(e) and ln(2). */
@@ -96,6 +115,9 @@ typedef struct flash {
     int64_t block_q, block_k;
     float scale;  /* resolved: > 0 */
     int own_gemm; /* resolved `gemm`: 1 = flash_gemm, 0 = host->sgemm */
+    double rope_base;        /* 0: no rotary embedding */
+    int64_t rope_positions;  /* rows of the tables (block_size) */
+    float *rope_cos, *rope_sin; /* [rope_positions, head_dim / 2], or NULL */
 } flash;
 
 /** What the forward keeps for the backward: the shape it was computed for and the per-row
@@ -406,8 +428,28 @@ typedef struct flash_job {
     flash_operand q, k, v, o, dout; /* read only */
     flash_operand out, dq, dk, dv;  /* written */
     float *lse2;           /* [batch, n_head, seq] or NULL (forward without backward) */
+    const float *rope_cos, *rope_sin; /* [seq or more, dim / 2] tables, or NULL: no rotation */
     unsigned char *failed; /* one flag per work item: set when its scratch could not be allocated */
 } flash_job;
+
+/** Rows r0 .. r0 + n - 1 (positions) of src (leading dimension lds) turned by their angles
+ *  (sign 1) or back (sign -1) into dst (ldd; dst may be src: each pair is read before it is
+ *  written). Tables [positions, d / 2]. */
+static void flash_rotate_rows(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t r0,
+                              int64_t n, int64_t d, const float *cs, const float *sn, float sign) {
+    const int64_t half = d / 2;
+    int64_t r, i;
+    for (r = 0; r < n; ++r) {
+        const float *c = cs + (r0 + r) * half, *s = sn + (r0 + r) * half;
+        const float *x = src + r * lds;
+        float *y = dst + r * ldd;
+        for (i = 0; i < half; ++i) {
+            const float x1 = x[i], x2 = x[i + half], si = sign * s[i];
+            y[i] = x1 * c[i] - x2 * si;
+            y[i + half] = x2 * c[i] + x1 * si;
+        }
+    }
+}
 
 /** C[m x n] = alpha * A B (+ C when accumulate) with A row-major [m x k] (lda) or, when
  *  `a_trans`, stored transposed as [k x m] (lda); B row-major [k x n] (ldb). The plugin's GEMM
@@ -455,8 +497,10 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
     const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
     const int64_t group = job->n_head / job->kv_heads;
     const int64_t kt_size = job->own_gemm ? D * job->ldt : 0; /* K of the head transposed */
-    float *scratch = (float *)malloc((size_t)(bq * bk + 3 * bq + kt_size) * sizeof(float));
-    float *S, *m, *l, *alpha, *Kt;
+    const int rope = job->rope_cos != NULL;
+    const int64_t rope_size = rope ? (bq + T) * D : 0; /* the rotated query tile and keys */
+    float *scratch = (float *)malloc((size_t)(bq * bk + 3 * bq + kt_size + rope_size) * sizeof(float));
+    float *S, *m, *l, *alpha, *Kt, *Qr, *Kr;
     int64_t item, kt_head = -1;
     if (scratch == NULL) {
         for (item = begin; item < end; ++item) job->failed[item] = 1;
@@ -467,21 +511,32 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
     l = m + bq;
     alpha = l + bq;
     Kt = job->own_gemm ? alpha + bq : NULL;
+    Qr = rope ? alpha + bq + kt_size : NULL;
+    Kr = rope ? Qr + bq * D : NULL;
     for (item = begin; item < end; ++item) {
         const int64_t bh = item / job->nqb;
         const int64_t qb = flash_zigzag(item % job->nqb, job->nqb);
         const int64_t b = bh / job->n_head, h = bh % job->n_head;
         const int64_t kvh = b * job->kv_heads + h / group;
         const int64_t r0 = qb * bq, br = (r0 + bq <= T ? bq : T - r0);
-        const int64_t ldq = job->q.st, ldk = job->k.st, ldv = job->v.st, ldo = job->out.st;
+        int64_t ldq = job->q.st, ldk = job->k.st;
+        const int64_t ldv = job->v.st, ldo = job->out.st;
         const float *Q = flash_head(&job->q, b, h) + r0 * ldq;
         const float *K = flash_head(&job->k, b, h / group);
         const float *V = flash_head(&job->v, b, h / group);
         float *O = flash_head(&job->out, b, h) + r0 * ldo;
         const int64_t last_kb = (r0 + br - 1) / bk; /* later key blocks are fully masked */
         int64_t kb, r;
-        if (job->own_gemm && kvh != kt_head) { /* consecutive items mostly share the head */
-            flash_transpose(Kt, job->ldt, K, ldk, T, D);
+        if (rope) { /* rotated copies: the query tile now, the head's keys with the transpose */
+            flash_rotate_rows(Qr, D, Q, ldq, r0, br, D, job->rope_cos, job->rope_sin, 1.0f);
+            Q = Qr;
+            ldq = D;
+            if (kvh != kt_head) flash_rotate_rows(Kr, D, K, ldk, 0, T, D, job->rope_cos, job->rope_sin, 1.0f);
+            K = Kr;
+            ldk = D;
+        }
+        if (kvh != kt_head) { /* consecutive items mostly share the head */
+            if (job->own_gemm) flash_transpose(Kt, job->ldt, K, ldk, T, D);
             kt_head = kvh;
         }
         for (r = 0; r < br; ++r) {
@@ -535,8 +590,10 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
     const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
     const int64_t group = job->n_head / job->kv_heads;
     const int64_t t_size = job->own_gemm ? D * job->ldt : 0; /* K and V of the head transposed */
-    float *scratch = (float *)malloc((size_t)(2 * bq * bk + T + 2 * t_size) * sizeof(float));
-    float *P, *dS, *Dv, *Kt, *Vt;
+    const int rope = job->rope_cos != NULL;
+    const int64_t rope_size = rope ? 2 * T * D : 0; /* the rotated keys and queries of a head */
+    float *scratch = (float *)malloc((size_t)(2 * bq * bk + T + 2 * t_size + rope_size) * sizeof(float));
+    float *P, *dS, *Dv, *Kt, *Vt, *Kr, *Qr;
     int64_t item;
     if (scratch == NULL) {
         for (item = begin; item < end; ++item) job->failed[item] = 1;
@@ -547,27 +604,41 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
     Dv = dS + bq * bk;
     Kt = job->own_gemm ? Dv + T : NULL;
     Vt = job->own_gemm ? Dv + T + t_size : NULL;
+    Kr = rope ? Dv + T + 2 * t_size : NULL;
+    Qr = rope ? Kr + T * D : NULL;
     for (item = begin; item < end; ++item) {
         const int64_t b = item / job->kv_heads, kvh_local = item % job->kv_heads;
-        const int64_t ldk = job->k.st, ldv = job->v.st, lddk = job->dk.st, lddv = job->dv.st;
+        const int64_t ldv = job->v.st, lddk = job->dk.st, lddv = job->dv.st;
+        int64_t ldk = job->k.st;
         const float *K = flash_head(&job->k, b, kvh_local);
         const float *V = flash_head(&job->v, b, kvh_local);
         float *dK = flash_head(&job->dk, b, kvh_local);
         float *dV = flash_head(&job->dv, b, kvh_local);
         int64_t g;
+        if (rope) {
+            flash_rotate_rows(Kr, D, K, ldk, 0, T, D, job->rope_cos, job->rope_sin, 1.0f);
+            K = Kr;
+            ldk = D;
+        }
         if (job->own_gemm) {
             flash_transpose(Kt, job->ldt, K, ldk, T, D);
             flash_transpose(Vt, job->ldt, V, ldv, T, D);
         }
         for (g = 0; g < group; ++g) {
             const int64_t h = kvh_local * group + g, bh = b * job->n_head + h;
-            const int64_t ldq = job->q.st, ldo = job->o.st, lddo = job->dout.st, lddq = job->dq.st;
+            const int64_t ldo = job->o.st, lddo = job->dout.st, lddq = job->dq.st;
+            int64_t ldq = job->q.st;
             const float *Q = flash_head(&job->q, b, h);
             const float *O = flash_head(&job->o, b, h);
             const float *dO = flash_head(&job->dout, b, h);
             const float *lse2 = job->lse2 + bh * T;
             float *dQ = flash_head(&job->dq, b, h);
             int64_t t, kb;
+            if (rope) {
+                flash_rotate_rows(Qr, D, Q, ldq, 0, T, D, job->rope_cos, job->rope_sin, 1.0f);
+                Q = Qr;
+                ldq = D;
+            }
             for (t = 0; t < T; ++t) Dv[t] = flash_dot(dO + t * lddo, O + t * ldo, D);
             for (kb = 0; kb < job->nkb; ++kb) {
                 const int64_t c0 = kb * bk, bc = (c0 + bk <= T ? bk : T - c0);
@@ -607,7 +678,11 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                              Q + r0 * ldq, ldq, !first_kv, dK + c0 * lddk, lddk);
                 }
             }
+            /* dQ of this head is complete: from d(Rq) back to dq = R^T d(Rq) */
+            if (rope) flash_rotate_rows(dQ, lddq, dQ, lddq, 0, T, D, job->rope_cos, job->rope_sin, -1.0f);
         }
+        /* dK of this kv head is complete (all its query heads added) */
+        if (rope) flash_rotate_rows(dK, lddk, dK, lddk, 0, T, D, job->rope_cos, job->rope_sin, -1.0f);
     }
     free(scratch);
 }
@@ -690,6 +765,14 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->nkb = (T + job->bk - 1) / job->bk;
     job->scale = self->scale;
     job->own_gemm = self->own_gemm;
+    if (self->rope_cos != NULL) {
+        if (T > self->rope_positions)
+            return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
+                               "seq %lld is longer than the block_size %lld the rotary table was built for",
+                               (long long)T, (long long)self->rope_positions);
+        job->rope_cos = self->rope_cos;
+        job->rope_sin = self->rope_sin;
+    }
     job->alpha = (float)((double)self->scale * FLASH_LOG2E);
     job->q = oq;
     job->k = ok;
@@ -807,6 +890,46 @@ static void flash_free_saved(void *instance, aglm_saved saved) {
     free(saved);
 }
 
+/** destroy: frees the instance and its rotary tables. */
+static void flash_destroy(void *instance) {
+    flash *self = (flash *)instance;
+    if (self == NULL) return;
+    free(self->rope_cos);
+    free(self);
+}
+
+/** Builds the rotary cos/sin tables [positions, head_dim / 2] (angles in double, rounded once,
+ *  as host->rotary does). Returns 0 when out of memory (message set). */
+static int flash_build_rope(flash *self, aglm_ctx *ctx, double base, int64_t positions) {
+    const int64_t half = self->head_dim / 2;
+    int64_t p, i;
+    self->rope_cos = (float *)aglm_calloc(host, ctx, (size_t)(2 * positions * half) * sizeof(float));
+    if (self->rope_cos == NULL) return 0;
+    self->rope_sin = self->rope_cos + positions * half;
+    self->rope_base = base;
+    self->rope_positions = positions;
+    for (p = 0; p < positions; ++p)
+        for (i = 0; i < half; ++i) {
+            const double angle = (double)p * pow(base, -2.0 * (double)i / (double)(2 * half));
+            self->rope_cos[p * half + i] = (float)cos(angle);
+            self->rope_sin[p * half + i] = (float)sin(angle);
+        }
+    return 1;
+}
+
+/** decode: the new positions against the host's cache (keys stored rotated with rope_base). */
+static aglm_status flash_decode(void *instance, aglm_ctx *ctx, const aglm_decode_args *args) {
+    const flash *self = (const flash *)instance;
+    aglm_decode_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_head = self->n_head;
+    o.kv_heads = self->kv_heads;
+    o.head_dim = self->head_dim;
+    o.scale = self->scale;
+    o.rope_base = self->rope_base;
+    return aglm_decode(host, ctx, args, &o);
+}
+
 /** create: resolves the scale and tiles, and sets the kv-head layout. */
 static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                 void *layout, void **instance) {
@@ -816,6 +939,7 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
     int64_t kv = aglm_param_i64(host, params, "kv_heads");
     int64_t bq = aglm_param_i64(host, params, "block_q"), bk = aglm_param_i64(host, params, "block_k");
     const char *gemm = aglm_param_str(host, params, "gemm");
+    const double rope_base = aglm_param_f64(host, params, "rope_base");
     flash *self;
     if (!AGLM_HAS_FIELD(ai, aglm_attention_info, head_dim) || ai->head_dim < 1 || ai->n_head < 1)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
@@ -825,10 +949,12 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "kv_heads = %lld must divide n_head = %lld", (long long)kv,
                            (long long)ai->n_head);
-    if (bq < 1 || bk < 1)
+    if (rope_base > 0.0 && (ai->head_dim % 2 != 0 || !AGLM_HAS_FIELD(ai, aglm_attention_info, block_size) ||
+                            ai->block_size < 1))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "block_q and block_k must be >= 1, got %lld and %lld", (long long)bq,
-                           (long long)bk);
+                           "rope_base > 0 needs an even head_dim (got %lld) and the block size: rotary "
+                           "embeddings turn pairs of features",
+                           (long long)ai->head_dim);
     if (!AGLM_HAS_FIELD(lay, aglm_attention_layout, kv_heads))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "missing attention layout");
     /* every view is read through its strides, and out, dq, dk, dv are written in full */
@@ -845,17 +971,18 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
                      : strcmp(gemm, "host") == 0 ? 0
                                                  : FLASH_OWN_GEMM_DEFAULT;
     lay->kv_heads = kv;
+    if (rope_base > 0.0 && !flash_build_rope(self, ctx, rope_base, ai->block_size)) {
+        flash_destroy(self);
+        return AGLM_ERR_OUT_OF_MEMORY;
+    }
     *instance = self;
     return AGLM_OK;
 }
 
-/** destroy: frees the instance. */
-static void flash_destroy(void *instance) { free(instance); }
-
 /** The attention vtable (static: the host keeps the pointer). Path (b): fused. */
 static const aglm_attention_vtable flash_vtable = {
     sizeof(aglm_attention_vtable), NULL, flash_fused_forward, flash_fused_backward,
-    flash_free_saved,
+    flash_free_saved, flash_decode,
 };
 
 /** init: registers the "flash" attention. */

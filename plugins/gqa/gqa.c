@@ -14,7 +14,9 @@
  *
  * Composed from host ops (path (a): repeat_interleave of k and v along the head dimension, then
  * matmul, affine, causal softmax, matmul); the host's autograd derives the backward, summing each
- * shared key/value head's gradient over its group of query heads.
+ * shared key/value head's gradient over its group of query heads. Sampling decodes incrementally
+ * (ABI 1.2 `decode`, plugins/common/aglm_decode_util.h): the host's cache holds only the
+ * kv_heads key/value heads, which is GQA's memory saving at inference.
  *
  * Parameters:
  *   kv_heads  int, default 1 (multi-query), >= 1: key/value heads; must divide the model's n_head.
@@ -22,8 +24,11 @@
  */
 #include <autoglm/helpers.h>
 
+#include "../common/aglm_decode_util.h"
+
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /** The host table, kept from init (valid for the life of the process). */
 static const aglm_host_api *host;
@@ -38,7 +43,7 @@ static const aglm_param_spec gqa_params[] = {
 
 /** One instance (one per transformer block). */
 typedef struct gqa {
-    int64_t n_head, kv_heads;
+    int64_t n_head, kv_heads, head_dim;
     double scale; /* resolved score scale */
 } gqa;
 
@@ -64,6 +69,7 @@ static aglm_status gqa_create(aglm_ctx *ctx, const aglm_params *params, const vo
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->n_head = ai->n_head;
     self->kv_heads = kv_heads;
+    self->head_dim = ai->head_dim;
     self->scale = scale > 0.0 ? scale : 1.0 / sqrt((double)ai->head_dim);
     lay->kv_heads = kv_heads; /* the host sizes the qkv projection and k/v with this */
     *instance = self;
@@ -101,9 +107,21 @@ static aglm_tensor *gqa_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q, a
     return host->matmul(ctx, p, v, 0, 0);                 /* [B, H, T, D], NULL on any error */
 }
 
-/** The attention vtable (static: the host keeps the pointer). Path (a): forward only. */
+/** decode: grouped-query attention of the new positions against the host's cache. */
+static aglm_status gqa_decode(void *instance, aglm_ctx *ctx, const aglm_decode_args *args) {
+    const gqa *self = (const gqa *)instance;
+    aglm_decode_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_head = self->n_head;
+    o.kv_heads = self->kv_heads;
+    o.head_dim = self->head_dim;
+    o.scale = self->scale;
+    return aglm_decode(host, ctx, args, &o);
+}
+
+/** The attention vtable (static: the host keeps the pointer). Path (a), plus decode. */
 static const aglm_attention_vtable gqa_vtable = {
-    sizeof(aglm_attention_vtable), gqa_forward, NULL, NULL, NULL,
+    sizeof(aglm_attention_vtable), gqa_forward, NULL, NULL, NULL, gqa_decode,
 };
 
 /** init: registers the "gqa" attention. */

@@ -42,10 +42,10 @@ static const double lamb_default_betas[2] = {0.9, 0.999};
 
 /** Parameter schema. */
 static const aglm_param_spec lamb_params[] = {
-    AGLM_PARAM_FLOAT_LIST_SPEC("betas", lamb_default_betas, 2, 0.0, 1.0,
-                               "decay rates of the first and second moment averages, each in [0, 1)"),
-    AGLM_PARAM_FLOAT_SPEC("eps", 1e-6, 0.0, INFINITY,
-                          "added to the denominator for numerical stability (> 0)"),
+    AGLM_OPTIM_BETAS_SPEC("betas", lamb_default_betas,
+                          "decay rates of the first and second moment averages, each in [0, 1)"),
+    AGLM_OPTIM_EPS_SPEC("eps", 1e-6,
+                        "added to the denominator for numerical stability (> 0)"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.01, 0.0, INFINITY,
                           "weight decay added to the update before the trust ratio (2+-dim params only)"),
 };
@@ -113,10 +113,9 @@ static aglm_status lamb_create(aglm_ctx *ctx, const aglm_params *params, const v
                                void *layout, void **instance) {
     aglm_optim_adam_params hp;
     lamb *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_adam_read(host, ctx, params, &hp)) != AGLM_OK) return st;
+    aglm_optim_adam_read(host, params, &hp);
     self = (lamb *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->hp = hp;

@@ -376,6 +376,7 @@ static void linear_destroy(void *instance) { free(instance); }
  *  backward; nothing is ever saved, so free_saved is not needed. */
 static const aglm_attention_vtable linear_vtable = {
     sizeof(aglm_attention_vtable), NULL, linear_fused_forward, linear_fused_backward, NULL,
+    NULL, /* no decode: sampling recomputes the context */
 };
 
 /** init: registers the "linear" attention. */

@@ -32,8 +32,8 @@ static const double lion_default_betas[2] = {0.9, 0.99};
 
 /** Parameter schema. */
 static const aglm_param_spec lion_params[] = {
-    AGLM_PARAM_FLOAT_LIST_SPEC("betas", lion_default_betas, 2, 0.0, 1.0,
-                               "beta1 (update interpolation) and beta2 (momentum decay), each in [0, 1)"),
+    AGLM_OPTIM_BETAS_SPEC("betas", lion_default_betas,
+                          "beta1 (update interpolation) and beta2 (momentum decay), each in [0, 1)"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.0, 0.0, INFINITY,
                           "decoupled weight decay coefficient (parameters with 2+ dims only)"),
 };
@@ -74,14 +74,12 @@ static void lion_kernel(void *user, int64_t begin, int64_t end) {
 /** create: reads and checks the hyper-parameters. */
 static aglm_status lion_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                void *layout, void **instance) {
-    double betas[2] = {0.0, 0.0};
+    double betas[2];
     const double weight_decay = aglm_param_f64(host, params, "weight_decay");
     lion *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_betas(host, ctx, params, "betas", betas)) != AGLM_OK) return st;
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
+    aglm_optim_betas(host, params, "betas", betas);
     self = (lion *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->beta1 = betas[0];

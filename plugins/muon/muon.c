@@ -5,19 +5,20 @@
  * and its reference code (github.com/KellerJordan/Muon, muon.py: muon_update,
  * zeropower_via_newtonschulz5, SingleDeviceMuonWithAuxAdam), which this follows step for step.
  *
- * Which path a parameter takes is decided from what the host tells the optimizer about it. Both
- * declare_state (once per parameter, before the first step) and step receive an
- * aglm_param_info with the parameter's dotted name, ndim, shape, numel and decay flag:
+ * Which path a parameter takes is decided from the role the host gives it (ABI 1.2
+ * aglm_param_info.role). Both declare_state (once per parameter, before the first step) and step
+ * receive the parameter's aglm_param_info:
  *
- *     static int uses_muon(const muon *self, const aglm_param_info *param) {
- *         return param->ndim >= 2 && !name_matches(self->adamw_names, param->name);
+ *     static int uses_muon(const aglm_param_info *param) {
+ *         if (param->role != AGLM_ROLE_UNKNOWN) return (param->role & AGLM_ROLE_HIDDEN) != 0;
+ *         return param->ndim >= 2;
  *     }
  *     declare_state(..., param, ...): uses_muon ? {"momentum_buffer"} : {"exp_avg", "exp_avg_sq"}
  *
- * so gains and biases (ndim < 2) and every parameter whose name contains one of the
- * comma-separated substrings of `adamw_names` (default "embedding,lm_head": AutoGLM's
- * token_embedding.weight, which is also the tied output head, position_embedding.weight, and an
- * untied head named lm_head.*) use AdamW; all other 2+-dim weights use Muon.
+ * so the hidden weight matrices (attention and MLP projections) use Muon, and the embeddings,
+ * the output head (AutoGLM's tied token embedding is both) and the norm gains use AdamW, as the
+ * reference prescribes, whatever the parameters are called. A parameter without a role (an
+ * embedder that passes none) is taken as hidden when it has 2+ dimensions.
  *
  * Muon path, parameter P viewed as a matrix [R, K] (R = shape[0], K = numel / R; 3+-dim weights
  * are flattened as Keller Jordan does for conv filters), gradient G, host lr:
@@ -41,7 +42,7 @@
  *     p  <- p * (1 - lr_a * weight_decay) - lr_a * u  (decay only where the decay flag is 1)
  *
  * Parameters:
- *   momentum        float, default 0.95, in [0, 1); Muon's momentum
+ *   momentum        float, default 0.95, in [0, 1) (exclusive bound in the schema); Muon's momentum
  *   nesterov        bool, default true; Nesterov-style momentum for the Muon path
  *   ns_steps        int, default 5, in [1, 100]; Newton-Schulz iterations
  *   weight_decay    float, default 0, >= 0; decoupled, for both paths (decay = 1 params only)
@@ -49,8 +50,6 @@
  *   adamw_eps       float, default 1e-10, > 0; the fallback's epsilon
  *   adamw_lr_ratio  float, default 0.015, in [0, 1000]; the fallback's lr = host lr * ratio
  *                   (0.015 = the reference example's 3e-4 AdamW lr over its 0.02 Muon lr)
- *   adamw_names     string, default "embedding,lm_head"; comma-separated name substrings that
- *                   send a 2+-dim parameter to AdamW ("" = only ndim < 2 parameters use AdamW)
  *
  * State (host-owned, zero-initialised, checkpointed as optim/<param>/<name>), shaped like the
  * parameter: "momentum_buffer" for Muon parameters; "exp_avg" and "exp_avg_sq" for AdamW ones.
@@ -76,52 +75,31 @@ static const double muon_default_betas[2] = {0.9, 0.95};
 
 /** Parameter schema. */
 static const aglm_param_spec muon_params[] = {
-    AGLM_PARAM_FLOAT_SPEC("momentum", 0.95, 0.0, 1.0, "Muon momentum coefficient, in [0, 1)"),
+    AGLM_PARAM_FLOAT_RANGE_SPEC("momentum", 0.95, 0.0, 1.0, AGLM_OPEN_MAX, "Muon momentum coefficient"),
     AGLM_PARAM_BOOL_SPEC("nesterov", 1, "Nesterov-style momentum on the Muon path"),
     AGLM_PARAM_INT_SPEC("ns_steps", 5, 1, 100, "Newton-Schulz iterations orthogonalising the update"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.0, 0.0, INFINITY,
                           "decoupled weight decay for both paths (parameters with 2+ dims only)"),
-    AGLM_PARAM_FLOAT_LIST_SPEC("adamw_betas", muon_default_betas, 2, 0.0, 1.0,
-                               "AdamW fallback: moment decay rates, each in [0, 1)"),
-    AGLM_PARAM_FLOAT_SPEC("adamw_eps", 1e-10, 0.0, INFINITY, "AdamW fallback: epsilon (> 0)"),
+    AGLM_OPTIM_BETAS_SPEC("adamw_betas", muon_default_betas, "AdamW fallback: moment decay rates"),
+    AGLM_OPTIM_EPS_SPEC("adamw_eps", 1e-10, "AdamW fallback: epsilon"),
     AGLM_PARAM_FLOAT_SPEC("adamw_lr_ratio", 0.015, 0.0, 1000.0,
                           "AdamW fallback: its lr is the host lr times this ratio"),
-    AGLM_PARAM_STRING_SPEC("adamw_names", "embedding,lm_head",
-                           "comma-separated name substrings whose 2+-dim params use AdamW"),
 };
 
-/** One instance: hyper-parameters, the name patterns and a plugin-owned scratch buffer. */
+/** One instance: hyper-parameters and a plugin-owned scratch buffer. */
 typedef struct muon {
     double momentum, weight_decay, beta1, beta2, eps, lr_ratio;
     int nesterov;
     int64_t ns_steps;
-    char *adamw_names;   /* plugin-owned copy of the parameter */
     void *scratch;
     size_t scratch_bytes;
 } muon;
 
-/** 1 if `name` contains one of the comma-separated, space-trimmed substrings of `list`. */
-static int name_matches(const char *list, const char *name) {
-    const char *s = list;
-    while (*s != '\0') {
-        const char *start, *end;
-        size_t len, i;
-        while (*s == ' ' || *s == ',') ++s;
-        start = s;
-        while (*s != '\0' && *s != ',') ++s;
-        end = s;
-        while (end > start && end[-1] == ' ') --end;
-        len = (size_t)(end - start);
-        if (len == 0) continue;
-        for (i = 0; name[i] != '\0'; ++i)
-            if (strncmp(name + i, start, len) == 0) return 1;
-    }
-    return 0;
-}
-
 /** The path decision (see the file comment). */
-static int uses_muon(const muon *self, const aglm_param_info *param) {
-    return param->ndim >= 2 && !name_matches(self->adamw_names, param->name);
+static int uses_muon(const aglm_param_info *param) {
+    if (AGLM_HAS_FIELD(param, aglm_param_info, role) && param->role != AGLM_ROLE_UNKNOWN)
+        return (param->role & AGLM_ROLE_HIDDEN) != 0;
+    return param->ndim >= 2;
 }
 
 /** Elementwise work of one step; read-only for the workers (each writes only its own slice). */
@@ -235,56 +213,30 @@ static void muon_newton_schulz(const muon *self, float *U, float *Y, float *A, f
     *result = X;
 }
 
-/** create: reads and checks the hyper-parameters. */
+/** create: reads the hyper-parameters (their bounds are the schema's). */
 static aglm_status muon_create(aglm_ctx *ctx, const aglm_params *params, const void *info,
                                void *layout, void **instance) {
-    double betas[2] = {0.0, 0.0};
-    const double momentum = aglm_param_f64(host, params, "momentum");
-    const double weight_decay = aglm_param_f64(host, params, "weight_decay");
-    const double eps = aglm_param_f64(host, params, "adamw_eps");
-    const double lr_ratio = aglm_param_f64(host, params, "adamw_lr_ratio");
-    const int64_t ns_steps = aglm_param_i64(host, params, "ns_steps");
-    muon *self;
-    aglm_status st;
+    muon *self = (muon *)aglm_calloc(host, ctx, sizeof(muon));
+    double betas[2];
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_betas(host, ctx, params, "adamw_betas", betas)) != AGLM_OK ||
-        (st = aglm_optim_positive(host, ctx, "adamw_eps", eps)) != AGLM_OK)
-        return st;
-    if (!(momentum >= 0.0 && momentum < 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "momentum must be in [0, 1), got %g", momentum);
-    if (ns_steps < 1 || ns_steps > 100)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "ns_steps must be in [1, 100], got %lld", (long long)ns_steps);
-    if (!(weight_decay >= 0.0) || !(lr_ratio >= 0.0 && lr_ratio <= 1000.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "weight_decay must be >= 0 (got %g) and adamw_lr_ratio in [0, 1000] "
-                           "(got %g)",
-                           weight_decay, lr_ratio);
-    self = (muon *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->adamw_names = aglm_strdup(host, ctx, aglm_param_str(host, params, "adamw_names"));
-    if (self->adamw_names == NULL) {
-        free(self);
-        return AGLM_ERR_OUT_OF_MEMORY;
-    }
-    self->momentum = momentum;
+    aglm_optim_betas(host, params, "adamw_betas", betas);
+    self->momentum = aglm_param_f64(host, params, "momentum");
     self->nesterov = aglm_param_bool(host, params, "nesterov");
-    self->ns_steps = ns_steps;
-    self->weight_decay = weight_decay;
+    self->ns_steps = aglm_param_i64(host, params, "ns_steps");
+    self->weight_decay = aglm_param_f64(host, params, "weight_decay");
     self->beta1 = betas[0];
     self->beta2 = betas[1];
-    self->eps = eps;
-    self->lr_ratio = lr_ratio;
+    self->eps = aglm_param_f64(host, params, "adamw_eps");
+    self->lr_ratio = aglm_param_f64(host, params, "adamw_lr_ratio");
     *instance = self;
     return AGLM_OK;
 }
 
-/** destroy: frees the name list, the scratch buffer and the instance. */
+/** destroy: frees the scratch buffer and the instance. */
 static void muon_destroy(void *instance) {
     muon *self = (muon *)instance;
-    free(self->adamw_names);
     free(self->scratch);
     free(self);
 }
@@ -294,8 +246,8 @@ static aglm_status muon_declare_state(void *instance, aglm_ctx *ctx, const aglm_
                                       aglm_state_decl *decls, size_t capacity, size_t *count) {
     static const char *const muon_names[1] = {"momentum_buffer"};
     static const char *const adamw_names[2] = {"exp_avg", "exp_avg_sq"};
-    const muon *self = (const muon *)instance;
-    const int use_muon = uses_muon(self, param);
+    const int use_muon = uses_muon(param);
+    (void)instance;
     aglm_logf(host, ctx, AGLM_LOG_DEBUG, "%s: %s", param->name, use_muon ? "Muon" : "AdamW");
     return use_muon ? aglm_optim_declare_like(host, ctx, param, decls, capacity, muon_names, 1, count)
                     : aglm_optim_declare_like(host, ctx, param, decls, capacity, adamw_names, 2, count);
@@ -364,7 +316,7 @@ static aglm_status muon_step_adamw(const muon *self, const aglm_optim_step *args
 /** step: Muon for hidden matrices, AdamW for the rest. */
 static aglm_status muon_step(void *instance, aglm_ctx *ctx, const aglm_optim_step *args) {
     muon *self = (muon *)instance;
-    const int use_muon = uses_muon(self, args->param);
+    const int use_muon = uses_muon(args->param);
     aglm_status st = aglm_optim_check_step(host, ctx, args, use_muon ? 1 : 2, NULL);
     if (st != AGLM_OK) return st;
     return use_muon ? muon_step_matrix(self, ctx, args) : muon_step_adamw(self, args);

@@ -45,8 +45,8 @@ static const aglm_host_api *host;
 static const aglm_param_spec rmsprop_params[] = {
     AGLM_PARAM_FLOAT_SPEC("alpha", 0.99, 0.0, 1.0,
                           "smoothing constant of the squared-gradient (and gradient) averages"),
-    AGLM_PARAM_FLOAT_SPEC("eps", 1e-8, 0.0, INFINITY,
-                          "added to the denominator for numerical stability (> 0)"),
+    AGLM_OPTIM_EPS_SPEC("eps", 1e-8,
+                        "added to the denominator for numerical stability (> 0)"),
     AGLM_PARAM_FLOAT_SPEC("weight_decay", 0.0, 0.0, INFINITY,
                           "coupled L2 penalty added to the gradient (parameters with 2+ dims only)"),
     AGLM_PARAM_FLOAT_SPEC("momentum", 0.0, 0.0, 1.0, "momentum factor; 0 disables momentum"),
@@ -114,17 +114,8 @@ static aglm_status rmsprop_create(aglm_ctx *ctx, const aglm_params *params, cons
     const double weight_decay = aglm_param_f64(host, params, "weight_decay");
     const double momentum = aglm_param_f64(host, params, "momentum");
     rmsprop *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if ((st = aglm_optim_positive(host, ctx, "eps", eps)) != AGLM_OK) return st;
-    if (!(alpha >= 0.0 && alpha <= 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "alpha must be in [0, 1], got %g",
-                           alpha);
-    if (!(momentum >= 0.0 && momentum <= 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "momentum must be in [0, 1], got %g", momentum);
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
     self = (rmsprop *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->alpha = alpha;

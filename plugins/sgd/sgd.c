@@ -102,16 +102,8 @@ static aglm_status sgd_create(aglm_ctx *ctx, const aglm_params *params, const vo
     const double weight_decay = aglm_param_f64(host, params, "weight_decay");
     const int nesterov = aglm_param_bool(host, params, "nesterov");
     sgd *self;
-    aglm_status st;
     (void)info;
     (void)layout;
-    if (!(momentum >= 0.0 && momentum <= 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "momentum must be in [0, 1], got %g", momentum);
-    if (!(dampening >= 0.0 && dampening <= 1.0))
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "dampening must be in [0, 1], got %g", dampening);
-    if ((st = aglm_optim_nonnegative(host, ctx, "weight_decay", weight_decay)) != AGLM_OK) return st;
     if (nesterov && (momentum <= 0.0 || dampening != 0.0))
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "nesterov requires momentum > 0 and dampening = 0 (got momentum %g, "

@@ -15,7 +15,9 @@
  * Composed from host ops (path (a): matmul, affine, causal_mask, masked_fill, softmax, matmul);
  * the host's autograd derives the backward, and masked scores get zero gradient. It uses as many
  * key/value heads as query heads. The scores are still materialised densely (O(seq^2) memory);
- * the window limits what each position sees, not the cost.
+ * the window limits what each position sees, not the cost. Sampling decodes incrementally (ABI
+ * 1.2 `decode`, plugins/common/aglm_decode_util.h): each new query reads its last `window`
+ * cached keys.
  *
  * Parameters:
  *   window  int, default 32, >= 1: keys each query sees, its own position included.
@@ -23,8 +25,11 @@
  */
 #include <autoglm/helpers.h>
 
+#include "../common/aglm_decode_util.h"
+
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /** The host table, kept from init (valid for the life of the process). */
 static const aglm_host_api *host;
@@ -39,6 +44,7 @@ static const aglm_param_spec window_params[] = {
 
 /** One instance (one per transformer block). */
 typedef struct sliding_window {
+    int64_t n_head, head_dim;
     int64_t window; /* keys per query, the query's own included */
     double scale;   /* resolved score scale */
 } sliding_window;
@@ -51,15 +57,14 @@ static aglm_status window_create(aglm_ctx *ctx, const aglm_params *params, const
     int64_t window = aglm_param_i64(host, params, "window");
     sliding_window *self;
     (void)layout; /* keep the default: kv_heads = n_head */
-    if (!AGLM_HAS_FIELD(ai, aglm_attention_info, head_dim) || ai->head_dim < 1)
+    if (!AGLM_HAS_FIELD(ai, aglm_attention_info, head_dim) || ai->head_dim < 1 || ai->n_head < 1)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
-                           "missing or invalid attention info (head_dim)");
-    if (window < 1)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "window must be >= 1, got %lld",
-                           (long long)window);
+                           "missing or invalid attention info (n_head, head_dim)");
     self = (sliding_window *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
-    self->window = window;
+    self->n_head = ai->n_head;
+    self->head_dim = ai->head_dim;
+    self->window = window; /* >= 1: the schema says so */
     self->scale = scale > 0.0 ? scale : 1.0 / sqrt((double)ai->head_dim);
     *instance = self;
     return AGLM_OK;
@@ -92,9 +97,21 @@ static aglm_tensor *window_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q
     return host->matmul(ctx, p, v, 0, 0);                 /* [B, H, T, D], NULL on any error */
 }
 
-/** The attention vtable (static: the host keeps the pointer). Path (a): forward only. */
+/** decode: the windowed attention of the new positions against the host's cache. */
+static aglm_status window_decode(void *instance, aglm_ctx *ctx, const aglm_decode_args *args) {
+    const sliding_window *self = (const sliding_window *)instance;
+    aglm_decode_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_head = o.kv_heads = self->n_head;
+    o.head_dim = self->head_dim;
+    o.scale = self->scale;
+    o.window = self->window;
+    return aglm_decode(host, ctx, args, &o);
+}
+
+/** The attention vtable (static: the host keeps the pointer). Path (a), plus decode. */
 static const aglm_attention_vtable window_vtable = {
-    sizeof(aglm_attention_vtable), window_forward, NULL, NULL, NULL,
+    sizeof(aglm_attention_vtable), window_forward, NULL, NULL, NULL, window_decode,
 };
 
 /** init: registers the "sliding_window" attention. */

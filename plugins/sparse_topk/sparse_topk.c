@@ -93,6 +93,7 @@ static aglm_tensor *topk_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q, 
 /** The attention vtable (static: the host keeps the pointer). Path (a): forward only. */
 static const aglm_attention_vtable topk_vtable = {
     sizeof(aglm_attention_vtable), topk_forward, NULL, NULL, NULL,
+    NULL, /* no decode: sampling recomputes the context */
 };
 
 /** init: registers the "sparse_topk" attention. */

@@ -42,6 +42,12 @@ public final class GPT {
         [tokenEmbedding] + (positionEmbedding.map { [$0] } ?? []) + blocks.flatMap(\.parameters) + [finalNorm]
     }
 
+    /// What each of `parameters` is for, index for index (the tied token embedding is also the
+    /// head), as optimizers and callbacks see it (`aglm_param_info.role`).
+    public var parameterRoles: [ParameterRole] {
+        [[.embedding, .head]] + (positionEmbedding.map { _ in [.embedding] } ?? []) + blocks.flatMap(\.parameterRoles) + [.norm]
+    }
+
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
@@ -50,14 +56,41 @@ public final class GPT {
         guard seq >= 1, seq <= config.blockSize, ids.count == batch * seq else {
             throw TensorError(message: "forward: \(ids.count) ids for batch \(batch) x seq \(seq) (block_size \(config.blockSize))")
         }
-        var x = try Ops.embedding(tokenEmbedding, ids: ids, shape: [batch, seq])
-        if let pos = positionEmbedding {
-            let positions = try Ops.slice(pos, dim: 0, start: 0, length: seq)
-            x = try Ops.add(x, positions)
-        }
+        var x = try embed(ids, batch: batch, seq: seq, from: 0)
         for block in blocks { x = try block.forward(x) }
-        x = try Ops.layerNorm(x, weight: finalNorm, bias: nil, eps: 1e-5)
-        return try Ops.linear(x, tokenEmbedding)
+        return try head(x)
+    }
+
+    /// Token (+ position) embeddings [batch, seq, n_embd] of `ids` at positions `first` ..<
+    /// `first + seq`.
+    private func embed(_ ids: [Int32], batch: Int, seq: Int, from first: Int) throws -> Tensor {
+        let x = try Ops.embedding(tokenEmbedding, ids: ids, shape: [batch, seq])
+        guard let pos = positionEmbedding else { return x }
+        return try Ops.add(x, try Ops.slice(pos, dim: 0, start: first, length: seq))
+    }
+
+    /// Final LayerNorm and the tied head: logits [batch, seq, vocab].
+    private func head(_ x: Tensor) throws -> Tensor {
+        try Ops.linear(try Ops.layerNorm(x, weight: finalNorm, bias: nil, eps: 1e-5), tokenEmbedding)
+    }
+
+    /// Whether every block's attention component can decode incrementally (ABI 1.2 `decode`).
+    public var decodes: Bool { blocks.allSatisfy(\.attention.decodes) }
+
+    /// Logits [1, n, vocab] of the n tokens `ids` that continue the sequence held in `cache`
+    /// (at its position), through every block's incremental `decode`; the cache then holds
+    /// them too. Not recorded on the tape.
+    /// - Throws: `TensorError` when the sequence would outgrow the cache (the block size), or
+    ///   the plugin's error.
+    public func decode(ids: [Int32], cache: KVCache) throws -> Tensor {
+        let n = ids.count, position = cache.position
+        guard n >= 1, position + n <= cache.capacity else {
+            throw TensorError(message: "decode: \(n) tokens after \(position) do not fit the cache of \(cache.capacity) positions")
+        }
+        var x = try embed(ids, batch: 1, seq: n, from: position)
+        for (layer, block) in blocks.enumerated() { x = try block.decode(x, cache: cache, layer: layer, position: position) }
+        cache.advance(by: n)
+        return try head(x)
     }
 
     /// Mean cross-entropy of predicting `targets` from `ids` (both batch·seq, row-major).

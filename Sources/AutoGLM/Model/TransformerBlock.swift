@@ -35,25 +35,51 @@ public final class TransformerBlock {
     /// Trainable tensors of the block.
     public var parameters: [Tensor] { [norm1, qkv, proj, norm2, fc, out] }
 
+    /// The roles of `parameters`, index for index.
+    var parameterRoles: [ParameterRole] { [.norm, .hidden, .hidden, .norm, .hidden, .hidden] }
+
     /// Applies the block to x [batch, seq, n_embd].
     public func forward(_ x: Tensor) throws -> Tensor {
-        let b = x.shape[0], t = x.shape[1], c = x.shape[2]
-        let h = try Ops.linear(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5), qkv)
-        let merged: Tensor
-        if attention.strided {
-            // The component reads q, k, v inside h and writes the merged heads: no copies.
-            merged = try attention.forwardPacked(h, nHead: nHead, headDim: headDim)
-        } else {
-            func heads(_ start: Int, _ count: Int) throws -> Tensor {
-                let part = try Ops.slice(h, dim: 2, start: start * headDim, length: count * headDim)
-                return try Ops.transpose(try Ops.reshape(part, [b, t, count, headDim]), 1, 2)
-            }
-            let q = try heads(0, nHead), k = try heads(nHead, kvHeads), v = try heads(nHead + kvHeads, kvHeads)
-            let y = try attention.forward(q: q, k: k, v: v)
-            merged = try Ops.reshape(try Ops.transpose(y, 1, 2), [b, t, c])
+        try apply(x) { h in
+            // A strided component reads q, k, v inside h and writes the merged heads: no copies.
+            if attention.strided { return try attention.forwardPacked(h, nHead: nHead, headDim: headDim) }
+            let (q, k, v) = try split(h)
+            return try merge(try attention.forward(q: q, k: k, v: v))
         }
-        let x1 = try Ops.linear(merged, proj, adding: x)
+    }
+
+    /// Applies the block to the new positions x [batch, n, n_embd] of a sequence whose first
+    /// `position` positions went through earlier calls, against this block's rows of `cache`
+    /// (incremental decoding; not recorded).
+    func decode(_ x: Tensor, cache: KVCache, layer: Int, position: Int) throws -> Tensor {
+        try apply(x) { h in
+            let (q, k, v) = try split(h)
+            return try merge(try attention.decode(q: q, k: k, v: v, keyCache: cache.keys[layer], valueCache: cache.values[layer],
+                                                  position: position))
+        }
+    }
+
+    /// x + attention (through `attend`, from the packed projection h [B, T, (H + 2 KV) D] to the
+    /// merged heads [B, T, C]), then + MLP.
+    private func apply(_ x: Tensor, attend: (Tensor) throws -> Tensor) throws -> Tensor {
+        let h = try Ops.linear(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5), qkv)
+        let x1 = try Ops.linear(try attend(h), proj, adding: x)
         let hidden = Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc))
         return try Ops.linear(hidden, out, adding: x1)
+    }
+
+    /// The packed projection h [B, T, (H + 2 KV) D] as q [B, H, T, D] and k, v [B, KV, T, D].
+    private func split(_ h: Tensor) throws -> (Tensor, Tensor, Tensor) {
+        let b = h.shape[0], t = h.shape[1]
+        func heads(_ start: Int, _ count: Int) throws -> Tensor {
+            let part = try Ops.slice(h, dim: 2, start: start * headDim, length: count * headDim)
+            return try Ops.transpose(try Ops.reshape(part, [b, t, count, headDim]), 1, 2)
+        }
+        return (try heads(0, nHead), try heads(nHead, kvHeads), try heads(nHead + kvHeads, kvHeads))
+    }
+
+    /// Heads y [B, H, T, D] merged into [B, T, H D].
+    private func merge(_ y: Tensor) throws -> Tensor {
+        try Ops.reshape(try Ops.transpose(y, 1, 2), [y.shape[0], y.shape[2], nHead * headDim])
     }
 }

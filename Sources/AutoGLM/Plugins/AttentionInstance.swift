@@ -15,7 +15,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     public init(registry: PluginRegistry, name: String, parameters: [String: ParameterValue],
                 nHead: Int, headDim: Int, blockSize: Int, layer: Int, nLayer: Int) throws {
         let component = try registry.require(.attention, name)
-        vtable = component.vtable.load(as: aglm_attention_vtable.self)
+        vtable = component.vtable(as: aglm_attention_vtable.self)
         let info = UnsafeMutablePointer<aglm_attention_info>.allocate(capacity: 1)
         let layoutPointer = UnsafeMutablePointer<aglm_attention_layout>.allocate(capacity: 1)
         defer { info.deallocate(); layoutPointer.deallocate() }
@@ -33,6 +33,35 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
         }
         kvHeads = Int(layout.kv_heads)
         strided = layout.strided != 0 && vtable.fused_forward != nil
+    }
+
+    /// Whether the component has the incremental decoding entry (ABI 1.2 `decode`).
+    public var decodes: Bool { vtable.decode != nil }
+
+    /// One incremental decoding call: the outputs [B, H, n, D] of positions `position` ..<
+    /// `position + n` for their q [B, H, n, D] and k, v [B, kvHeads, n, D], against this
+    /// instance's caches `keyCache`, `valueCache` [B, kvHeads, C, D] (rows before `position`
+    /// hold what earlier calls of the sequence wrote; the call writes rows position ..< position
+    /// + n). Not recorded on the tape.
+    public func decode(q: Tensor, k: Tensor, v: Tensor, keyCache: Tensor, valueCache: Tensor, position: Int) throws -> Tensor {
+        guard let decode = vtable.decode else {
+            throw PluginError(file: info.file, component: info.name, call: "decode", reason: "the component has no decode entry")
+        }
+        let n = q.shape[2], capacity = keyCache.shape[2]
+        precondition(q.ndim == 4 && k.shape == [q.shape[0], kvHeads, n, q.shape[3]] && v.shape == k.shape &&
+                     keyCache.shape == [q.shape[0], kvHeads, capacity, q.shape[3]] && valueCache.shape == keyCache.shape &&
+                     position >= 0 && position + n <= capacity, "decode: inconsistent shapes")
+        let out = Tensor(zeros: q.shape)
+        let views = (TensorView(q), TensorView(k), TensorView(v), TensorView(keyCache), TensorView(valueCache), TensorView(out))
+        let ctx = context("decode")
+        var args = aglm_decode_args(struct_size: MemoryLayout<aglm_decode_args>.size, position: Int64(position),
+                                    q: UnsafePointer(views.0.pointer), k: UnsafePointer(views.1.pointer),
+                                    v: UnsafePointer(views.2.pointer), k_cache: views.3.pointer, v_cache: views.4.pointer,
+                                    out: views.5.pointer)
+        let status = decode(instance, ctx.pointer, &args)
+        withExtendedLifetime(views) {}
+        try ctx.check(status)
+        return out
     }
 
     /// Attention output [B, H, T, D] for q [B, H, T, D] and k, v [B, kvHeads, T, D], recorded on

@@ -28,8 +28,20 @@ final class CallContext {
     var acceptsMetrics = false
     /// During a library's init: the library being registered.
     var registration: LibraryRegistration?
+    /// The persistent constants of the instance this call goes to (ABI 1.2): their handles are
+    /// valid in this call too.
+    var constants: InstanceConstants?
+    /// Whether `constant_new` is allowed (inside an attention's create).
+    var acceptsConstants = false
+    /// Inside a callback's on_event: the model's parameters it may read and write (ABI 1.2).
+    var modelParameters: ModelParameters?
     /// Objects (views) that must outlive the call's use of pointers into them.
     private var retained: [AnyObject] = []
+
+    /// The training step the call belongs to, for its error message.
+    var step: Int?
+    /// The model parameter the call is about (an optimizer's), for its error message.
+    var parameter: String?
 
     /// A context for `call` on `component` of the plugin at `file`.
     init(file: String, component: String?, call: String) {
@@ -57,8 +69,9 @@ final class CallContext {
     func tensor(_ handle: OpaquePointer?, op: String) -> Tensor? {
         guard let handle else { return nil }
         let raw = UnsafeMutableRawPointer(handle)
+        if let constant = constants?.tensor(raw) { return constant }
         guard handles.contains(raw) else {
-            fail("\(op): not a tensor handle of this call (handles are only valid during the call that made them)")
+            fail("\(op): not a tensor handle of this call (handles are only valid during the call that made them; constant_new's are valid for the life of the instance that made them)")
             return nil
         }
         return Unmanaged<Tensor>.fromOpaque(raw).takeUnretainedValue()
@@ -76,7 +89,7 @@ final class CallContext {
     func error(status: Int32?) -> PluginError {
         var reason = errorMessage ?? "failed without a message"
         if let status, status != AGLM_OK { reason += " (status \(CallContext.statusName(status)))" }
-        return PluginError(file: file, component: component, call: call, reason: reason)
+        return PluginError(file: file, component: component, call: call, reason: reason, step: step, parameter: parameter)
     }
 
     /// Throws if `status` is not AGLM_OK.

@@ -15,6 +15,25 @@ public enum TrainingEvent: Int32, Sendable, CaseIterable {
     case evaluate = 5
     /// After a checkpoint was written.
     case save = 6
+    /// Just before an evaluation during training (ABI 1.2; only for callbacks built against it).
+    case evaluateBegin = 7
+
+    /// The C name, as plugin authors know it (`AGLM_EVENT_STEP_END`).
+    public var cName: String {
+        switch self {
+        case .trainBegin: return "AGLM_EVENT_TRAIN_BEGIN"
+        case .trainEnd: return "AGLM_EVENT_TRAIN_END"
+        case .stepBegin: return "AGLM_EVENT_STEP_BEGIN"
+        case .stepEnd: return "AGLM_EVENT_STEP_END"
+        case .evaluate: return "AGLM_EVENT_EVALUATE"
+        case .save: return "AGLM_EVENT_SAVE"
+        case .evaluateBegin: return "AGLM_EVENT_EVALUATE_BEGIN"
+        }
+    }
+
+    /// The ABI minor that introduced the event: a callback built against an older one never
+    /// receives it.
+    var sinceMinor: Int { self == .evaluateBegin ? 2 : 0 }
 }
 
 /// What callbacks see of the trainer (mirrors `aglm_trainer_state`).
@@ -78,16 +97,21 @@ public struct TrainerControl: Sendable, Equatable {
 /// A callback component instance.
 public final class CallbackInstance: ComponentInstance, @unchecked Sendable {
     private let vtable: aglm_callback_vtable
+    /// The model's parameters, which the callback may read and write during `on_event`
+    /// (ABI 1.2 `model_param`); nil when no model is attached (the calls then fail).
+    public var modelParameters: ModelParameters?
 
     /// Creates the callback.
     public init(registry: PluginRegistry, name: String, parameters: [String: ParameterValue]) throws {
         let component = try registry.require(.callback, name)
-        vtable = component.vtable.load(as: aglm_callback_vtable.self)
+        vtable = component.vtable(as: aglm_callback_vtable.self)
         try super.init(component: component, parameters: parameters, info: nil, layout: nil)
     }
 
-    /// Delivers `event`; merges the callback's requests into `control`.
+    /// Delivers `event` (unless the callback's library predates it); merges the callback's
+    /// requests into `control`.
     public func onEvent(_ event: TrainingEvent, state: TrainerSnapshot, control: inout TrainerControl) throws {
+        guard component.abiMinor >= event.sinceMinor else { return }
         let names = state.metrics.map { strdup($0.name)! }
         let runDir = strdup(state.runDir)!
         defer { names.forEach { free($0) }; free(runDir) }
@@ -96,7 +120,10 @@ public final class CallbackInstance: ComponentInstance, @unchecked Sendable {
         }
         var c = aglm_control(struct_size: MemoryLayout<aglm_control>.size, stop: 0, save: 0, evaluate: 0,
                              lr_scale: control.lrScale, accumulation_steps: Int64(control.accumulationSteps))
-        let ctx = context("on_event(\(event))")
+        let ctx = context("on_event(\(event.cName))")
+        let step = event == .stepBegin ? state.step + 1 : state.step  // the step running, or the last one done
+        ctx.step = step > 0 ? step : nil
+        ctx.modelParameters = modelParameters
         let status = metrics.withUnsafeMutableBufferPointer { m in
             var s = aglm_trainer_state(
                 struct_size: MemoryLayout<aglm_trainer_state>.size, step: Int64(state.step), max_steps: Int64(state.maxSteps),

@@ -8,27 +8,54 @@ public class ComponentInstance: @unchecked Sendable {
     let component: RegisteredComponent
     /// The plugin's instance pointer.
     let instance: UnsafeMutableRawPointer?
+    /// The persistent constants `create` made (ABI 1.2 `constant_new`), freed with the instance.
+    let constants: InstanceConstants
+
+    /// Parameter lookups of `create` that named no declared parameter, or one of another type
+    /// (only a library built before ABI 1.2 gets this far with any: see `init`).
+    let lookupProblems: [String]
 
     /// Public description of the component.
     public var info: ComponentInfo { component.info }
 
-    /// Creates an instance through the component's `create`.
+    /// Creates an instance through the component's `create`. A `create` that asked for a
+    /// parameter its schema does not declare (or of another type) fails, for a library built
+    /// against ABI 1.2; an older one gets a warning.
     init(component: RegisteredComponent, parameters: [String: ParameterValue], info: UnsafeRawPointer?,
          layout: UnsafeMutableRawPointer?) throws {
         self.component = component
-        let params = ParameterValues(parameters)
+        let constants = InstanceConstants()
+        self.constants = constants
+        let params = ParameterValues(parameters, schema: component.info.parameters)
         let ctx = CallContext(file: component.info.file, component: component.info.name, call: "create")
+        ctx.constants = constants
+        ctx.acceptsConstants = component.info.kind == .attention
         var out: UnsafeMutableRawPointer?
         let status = withExtendedLifetime(params) { component.create(ctx.pointer, params.pointer, info, layout, &out) }
+        let lookups = params.badLookups.map { "create asked for parameter \($0)" }
+        if status != AGLM_OK, !lookups.isEmpty {
+            ctx.errorMessage = (ctx.errorMessage ?? "failed without a message") + "; " + lookups.joined(separator: "; ")
+        }
         try ctx.check(status)
+        if !lookups.isEmpty {
+            guard component.abiMinor < 2 else {
+                component.destroy(out)
+                throw ctx.error(status: AGLM_ERR_INVALID_ARGUMENT,
+                                reason: lookups.joined(separator: "; ") + ": fix the name in the plugin's code or declare it in the schema")
+            }
+            HostLog.emit(.warning, "\(PluginError(file: component.info.file, component: component.info.name, call: "create", reason: lookups.joined(separator: "; ") + " (it read 0 or \"\")"))")
+        }
+        lookupProblems = params.badLookups
         instance = out
     }
 
     deinit { component.destroy(instance) }
 
-    /// A fresh context for `call` on this component.
+    /// A fresh context for `call` on this component (the instance's constants are valid in it).
     func context(_ call: String) -> CallContext {
-        CallContext(file: component.info.file, component: component.info.name, call: call)
+        let ctx = CallContext(file: component.info.file, component: component.info.name, call: call)
+        ctx.constants = constants
+        return ctx
     }
 
     /// The component's own state for a checkpoint (nil if it has no save_state).

@@ -28,13 +28,13 @@ enum DescriptorValidation {
         guard d.create != nil else { throw missing("create") }
         guard d.destroy != nil else { throw missing("destroy") }
         guard let vtable = d.vtable else { throw reason("\(kind.rawValue) '\(name)': vtable is NULL") }
-        let attentionPath = try checkVtable(kind: kind, name: name, vtable: vtable)
+        let attention = try checkVtable(kind: kind, name: name, vtable: vtable)
         let params = try parameters(d.params, count: d.param_count, component: name, kind: kind)
         let info = ComponentInfo(kind: kind, name: name,
                                  summary: d.summary.map { String(cString: $0) } ?? "",
                                  version: d.version.map { String(cString: $0) } ?? "",
                                  parameters: params, file: file, abi: "1.\(abiMinor)",
-                                 attentionPath: attentionPath)
+                                 attentionPath: attention?.path, decodes: attention?.decodes ?? false)
         return RegisteredComponent(info: info, desc: d)
     }
 
@@ -58,8 +58,10 @@ enum DescriptorValidation {
 
     private static func reason(_ text: String) -> Error { DescriptorError(message: text) }
 
-    /// Checks the kind's vtable; for attention returns which path it implements.
-    private static func checkVtable(kind: ComponentKind, name: String, vtable: UnsafeRawPointer) throws -> String? {
+    /// Checks the kind's vtable; for attention returns which path it implements and whether it
+    /// has the optional `decode` entry (ABI 1.2).
+    private static func checkVtable(kind: ComponentKind, name: String, vtable: UnsafeRawPointer) throws
+        -> (path: String, decodes: Bool)? {
         let size = vtable.load(as: Int.self)
         func needSize(_ expected: Int, _ type: String) throws {
             guard size >= expected else {
@@ -69,16 +71,16 @@ enum DescriptorValidation {
         func missing(_ field: String) -> Error { reason("\(kind.rawValue) '\(name)': required function \(field) is NULL") }
         switch kind {
         case .attention:
-            try needSize(MemoryLayout<aglm_attention_vtable>.size, "aglm_attention_vtable")
-            let v = vtable.load(as: aglm_attention_vtable.self)
+            try needSize(ABIStruct.attentionVtableV10, "aglm_attention_vtable of ABI 1.0")
+            let v = ABIStruct.load(aglm_attention_vtable.self, sizedAt: vtable)
             let fused = v.fused_forward != nil || v.fused_backward != nil
             if v.forward != nil && fused {
                 throw reason("attention '\(name)': implement either forward or fused_forward+fused_backward, not both")
             }
-            if v.forward != nil { return "composed" }
+            if v.forward != nil { return ("composed", v.decode != nil) }
             guard v.fused_forward != nil else { throw reason("attention '\(name)': neither forward nor fused_forward is set") }
             guard v.fused_backward != nil else { throw missing("fused_backward (required with fused_forward)") }
-            return "fused"
+            return ("fused", v.decode != nil)
         case .optimizer:
             try needSize(MemoryLayout<aglm_optimizer_vtable>.size, "aglm_optimizer_vtable")
             let v = vtable.load(as: aglm_optimizer_vtable.self)
@@ -105,13 +107,14 @@ enum DescriptorValidation {
         guard count <= 256 else { throw reason("'\(component)': \(count) parameters is more than the 256 allowed") }
         guard let specs else { throw reason("'\(component)': param_count is \(count) but params is NULL") }
         let stride = specs.pointee.struct_size
-        guard stride >= MemoryLayout<aglm_param_spec>.size else {
-            throw reason("'\(component)': aglm_param_spec struct_size \(stride) is smaller than ABI 1.0's \(MemoryLayout<aglm_param_spec>.size)")
+        guard stride >= ABIStruct.paramSpecV10 else {
+            throw reason("'\(component)': aglm_param_spec struct_size \(stride) is smaller than ABI 1.0's \(ABIStruct.paramSpecV10)")
         }
         var result: [ParameterSpec] = []
         let raw = UnsafeRawPointer(specs)
         for i in 0..<count {
-            let s = raw.advanced(by: i * stride).load(as: aglm_param_spec.self)
+            // A 1.0/1.1 spec has no exclusive bounds: they read as 0 (inclusive).
+            let s = ABIStruct.load(aglm_param_spec.self, from: raw.advanced(by: i * stride), size: stride)
             guard let cname = s.name else { throw reason("'\(component)': parameter \(i) has a NULL name") }
             let pname = String(cString: cname)
             func bad(_ text: String) -> Error { reason("'\(component)': parameter '\(pname)': \(text)") }
@@ -122,14 +125,16 @@ enum DescriptorValidation {
             guard !result.contains(where: { $0.name == pname }) else { throw bad("declared twice") }
             guard !(s.min > s.max) else { throw bad("min \(s.min) is greater than max \(s.max)") }
             let doc = s.doc.map { String(cString: $0) } ?? ""
+            let bounds = try exclusiveBounds(s, bad)
             let spec: ParameterSpec
             switch s.type {
             case AGLM_PARAM_FLOAT, AGLM_PARAM_INT, AGLM_PARAM_BOOL:
                 let kind: ParameterSpec.Kind = s.type == AGLM_PARAM_FLOAT ? .float : s.type == AGLM_PARAM_INT ? .int : .bool
                 let lo = kind == .bool ? 0 : s.min, hi = kind == .bool ? 1 : s.max
-                spec = ParameterSpec(name: pname, kind: kind, doc: doc, defaultValue: .number(s.default_number), min: lo, max: hi)
-                guard s.default_number.isFinite, s.default_number >= lo, s.default_number <= hi else {
-                    throw bad("default \(s.default_number) is outside \(lo)...\(hi)")
+                spec = ParameterSpec(name: pname, kind: kind, doc: doc, defaultValue: .number(s.default_number), min: lo, max: hi,
+                                     minExclusive: bounds.min, maxExclusive: bounds.max)
+                guard s.default_number.isFinite, spec.admits(s.default_number) else {
+                    throw bad("default \(ParameterValue.number(s.default_number)) is outside \(spec.rangeDescription)")
                 }
                 if kind != .float && s.default_number != s.default_number.rounded() {
                     throw bad("default \(s.default_number) is not a whole number")
@@ -154,17 +159,39 @@ enum DescriptorValidation {
                 if s.list_length > 0 && list.count != s.list_length {
                     throw bad("default has \(list.count) items but list_length is \(s.list_length)")
                 }
-                if let out = list.first(where: { !($0 >= s.min && $0 <= s.max) }) {
-                    throw bad("default item \(out) is outside \(s.min)...\(s.max)")
-                }
                 spec = ParameterSpec(name: pname, kind: .floatList, doc: doc, defaultValue: .list(list),
-                                     min: s.min, max: s.max, listLength: s.list_length)
+                                     min: s.min, max: s.max, minExclusive: bounds.min, maxExclusive: bounds.max,
+                                     listLength: s.list_length)
+                if let out = list.first(where: { !spec.admits($0) }) {
+                    throw bad("default item \(ParameterValue.number(out)) is outside \(spec.rangeDescription)")
+                }
             default:
                 throw bad("unknown type \(s.type.rawValue)")
             }
             result.append(spec)
         }
         return result
+    }
+
+    /// The spec's exclusive-bound flags (ABI 1.2): only for numbers and number lists, and only
+    /// on a finite bound.
+    private static func exclusiveBounds(_ s: aglm_param_spec, _ bad: (String) -> Error) throws -> (min: Bool, max: Bool) {
+        let lo = s.min_exclusive != 0, hi = s.max_exclusive != 0
+        guard lo || hi else { return (false, false) }
+        guard [AGLM_PARAM_FLOAT, AGLM_PARAM_INT, AGLM_PARAM_FLOAT_LIST].contains(s.type) else {
+            throw bad("min_exclusive/max_exclusive apply to FLOAT, INT and FLOAT_LIST parameters only; set them to 0")
+        }
+        guard !(lo && !s.min.isFinite), !(hi && !s.max.isFinite) else {
+            throw bad("an exclusive bound must be finite (an infinite bound excludes nothing); set the flag to 0")
+        }
+        return (lo, hi)
+    }
+}
+
+extension ParameterSpec {
+    /// Whether the number `d` lies within the bounds (exclusive ones excluded).
+    func admits(_ d: Double) -> Bool {
+        (minExclusive ? d > min : d >= min) && (maxExclusive ? d < max : d <= max)
     }
 }
 

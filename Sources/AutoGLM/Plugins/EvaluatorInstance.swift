@@ -9,7 +9,7 @@ public final class EvaluatorInstance: ComponentInstance, @unchecked Sendable {
     /// Creates the evaluator.
     public init(registry: PluginRegistry, name: String, parameters: [String: ParameterValue]) throws {
         let component = try registry.require(.evaluator, name)
-        vtable = component.vtable.load(as: aglm_evaluator_vtable.self)
+        vtable = component.vtable(as: aglm_evaluator_vtable.self)
         try super.init(component: component, parameters: parameters, info: nil, layout: nil)
     }
 

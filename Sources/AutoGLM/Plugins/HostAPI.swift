@@ -195,7 +195,71 @@ enum HostAPI {
                 fn(user, Int64(range.lowerBound), Int64(range.upperBound))
             }
         }
+        addOps12(&t)
+        addInstanceAPI12(&t)
         return t
+    }
+
+    /// The differentiable ops of ABI 1.2.
+    private static func addOps12(_ t: inout aglm_host_api) {
+        t.slice = { c, a, dim, start, length in
+            HostAPI.op(c, "slice", [a]) { try Ops.slice($0[0], dim: Int(dim), start: Int(start), length: Int(length)) }
+        }
+        t.concat = { c, count, parts, dim in
+            guard let ctx = CallContext.from(c) else { return nil }
+            guard count >= 1, count <= 64, let parts else {
+                ctx.fail("concat: count must be 1...64 with a non-NULL parts array, got \(count)"); return nil
+            }
+            return HostAPI.op(c, "concat", (0..<Int(count)).map { parts[$0] }) { try Ops.concat($0, dim: Int(dim)) }
+        }
+        t.sin = { c, a in HostAPI.op(c, "sin", [a]) { Ops.sin($0[0]) } }
+        t.cos = { c, a in HostAPI.op(c, "cos", [a]) { Ops.cos($0[0]) } }
+        t.sqrt = { c, a in HostAPI.op(c, "sqrt", [a]) { Ops.sqrt($0[0]) } }
+        t.rsqrt = { c, a in HostAPI.op(c, "rsqrt", [a]) { Ops.rsqrt($0[0]) } }
+        t.max = { c, a, dim, keep in HostAPI.op(c, "max", [a]) { try Ops.max($0[0], dim: Int(dim), keepDim: keep != 0) } }
+        t.maximum = { c, a, b in HostAPI.op(c, "maximum", [a, b]) { try Ops.maximum($0[0], $0[1]) } }
+        t.rotary = { c, a, offset, base in
+            HostAPI.op(c, "rotary", [a]) { inputs in
+                guard offset >= 0, offset <= 1 << 40 else {
+                    throw TensorError("rotary: position_offset must be in 0...2^40, got \(offset)")
+                }
+                return try Ops.rotary(inputs[0], positionOffset: Int(offset), base: base)
+            }
+        }
+    }
+
+    /// Persistent constants, model parameters for callbacks and indexed workers (ABI 1.2).
+    private static func addInstanceAPI12(_ t: inout aglm_host_api) {
+        t.constant_new = { ctxp, ndim, shape, data in
+            guard let ctx = CallContext.from(ctxp) else { return nil }
+            guard ctx.acceptsConstants, let constants = ctx.constants else {
+                ctx.fail("constant_new: only during an attention component's create (use tensor_new inside a call)"); return nil
+            }
+            guard let dims = HostAPI.dims(ctx, "constant_new", ndim, shape) else { return nil }
+            let tensor = Tensor(zeros: dims)
+            if let data { tensor.data.update(from: data, count: tensor.count) }
+            return constants.add(tensor)
+        }
+        t.model_param_count = { ctxp in
+            guard let ctx = CallContext.from(ctxp) else { return -1 }
+            guard let model = ModelParametersAccess.model(ctx, "model_param_count") else { return -1 }
+            return Int64(model.tensors.count)
+        }
+        t.model_param = { ctxp, index, info, value in
+            guard let ctx = CallContext.from(ctxp) else { return AGLM_ERR_INVALID_ARGUMENT }
+            return ModelParametersAccess.describe(ctx, index: index, info: info, value: value)
+        }
+        t.model_param_find = { ctxp, name in
+            guard let ctx = CallContext.from(ctxp) else { return -1 }
+            return ModelParametersAccess.find(ctx, name: name)
+        }
+        t.worker_count = { Int32(Kernels.threads) }
+        t.parallel_for_worker = { n, minChunk, fn, user in
+            guard let fn, n > 0 else { return }
+            Kernels.parallelFor(Int(n), minChunk: Int(max(minChunk, 1))) { (worker: Int, range: Range<Int>) in
+                fn(user, Int32(worker), Int64(range.lowerBound), Int64(range.upperBound))
+            }
+        }
     }
 
     private static let emptyCString: UnsafeMutablePointer<CChar> = strdup("")!
@@ -234,11 +298,23 @@ enum HostAPI {
         return run(ctx, name) { try body(tensors) }
     }
 
-    /// Runs `body`, turning a thrown error into NULL plus a message on `ctx`.
+    /// Runs `body`, turning a thrown error into NULL plus a message on `ctx` that names the op
+    /// once, by its C name ("matmul: inner dimensions differ ...").
     static func run(_ ctx: CallContext, _ name: String, _ body: () throws -> Tensor) -> OpaquePointer? {
         do { return ctx.handle(for: try body()) } catch {
-            ctx.fail("\(name): \(error)")
+            ctx.fail(message(of: error, op: name))
             return nil
         }
+    }
+
+    /// "OP: reason" for an error of op `name`, dropping the engine's own op prefix when it has
+    /// one ("matmul: ...", or "repeatInterleave: ..." for `repeat_interleave`).
+    static func message(of error: Error, op name: String) -> String {
+        let text = "\(error)"
+        func key(_ s: Substring) -> String { s.lowercased().replacingOccurrences(of: "_", with: "") }
+        if let colon = text.firstIndex(of: ":"), key(text[..<colon]) == key(Substring(name)) {
+            return name + text[colon...]
+        }
+        return "\(name): \(text)"
     }
 }

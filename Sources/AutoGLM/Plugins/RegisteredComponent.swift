@@ -19,6 +19,9 @@ public struct ComponentInfo: Sendable {
     public var abi: String
     /// Attention only: "composed" (host ops, autograd backward) or "fused" (own backward).
     public var attentionPath: String?
+    /// Attention only: whether it has the incremental decoding entry (ABI 1.2 `decode`), which
+    /// `autoglm sample` uses with a key/value cache.
+    public var decodes = false
 }
 
 /// A component copied out of its `aglm_component_desc`, with the function pointers needed to
@@ -46,6 +49,13 @@ final class RegisteredComponent: @unchecked Sendable {
         loadState = desc.load_state
         vtable = desc.vtable!
     }
+
+    /// The kind's vtable as the host sees it: the plugin's struct up to its `struct_size`, the
+    /// fields of later minors zero (NULL) for an older plugin.
+    func vtable<T>(as type: T.Type) -> T { ABIStruct.load(type, sizedAt: vtable) }
+
+    /// ABI minor of the library the component came from (1.2 → 2).
+    var abiMinor: Int { Int(info.abi.split(separator: ".").last ?? "0") ?? 0 }
 
     /// Schema view for the config layer.
     var schema: ComponentSchema { ComponentSchema(kind: info.kind, name: info.name, parameters: info.parameters) }

@@ -66,9 +66,10 @@ static aglm_tensor *attention_forward(void *instance, aglm_ctx *ctx, aglm_tensor
 }
 
 /* The vtable must outlive the process's use of the plugin: static storage. Path (a): forward
- * only (the fused path's fields stay NULL). */
+ * only (the fused path's fields stay NULL), and no incremental decode (ABI 1.2), so sampling
+ * recomputes the window for every token. */
 static const aglm_attention_vtable vtable = {
-    sizeof(aglm_attention_vtable), attention_forward, NULL, NULL, NULL,
+    sizeof(aglm_attention_vtable), attention_forward, NULL, NULL, NULL, NULL,
 };
 
 /* init: registers the component (the descriptor may live on the stack: the host copies it). */

@@ -114,7 +114,8 @@ public final class Session {
         let model = try GPT(config: shape, attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
-                                              parameters: config.optimizer.parameters, modelParameters: model.parameters)
+                                              parameters: config.optimizer.parameters, modelParameters: model.parameters,
+                                              roles: model.parameterRoles)
         let evaluators = try config.evaluators.map {
             try EvaluatorInstance(registry: registry, name: $0.name, parameters: $0.parameters)
         }

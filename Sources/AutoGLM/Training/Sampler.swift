@@ -5,19 +5,19 @@ import Foundation
 public enum Sampler {
     /// Continues `prompt` (token ids, at least one) by `count` tokens, sampling each from the
     /// softmax of the last position's logits / `temperature`, restricted to the `topK` most
-    /// likely tokens (0 = all). The context is cropped to the model's block size.
+    /// likely tokens (0 = all). The context is cropped to the model's block size. With `cached`
+    /// (the default) the logits come from incremental decoding against a key/value cache when
+    /// every block's attention supports it (see `NextTokenLogits`); the tokens are the same.
     /// `onToken` receives each new token as it is made and may return false to stop early.
     public static func generate(model: GPT, prompt: [Int32], count: Int, temperature: Double, topK: Int,
-                                rng: inout RandomGenerator, onToken: ((Int32) -> Bool)? = nil) throws -> [Int32] {
+                                rng: inout RandomGenerator, cached: Bool = true,
+                                onToken: ((Int32) -> Bool)? = nil) throws -> [Int32] {
         precondition(!prompt.isEmpty && temperature > 0)
         var tokens = prompt
-        let vocab = model.config.vocabSize
         try Autograd.withNoGrad {
+            let next = NextTokenLogits(model: model, cached: cached)
             for _ in 0..<count {
-                let context = Array(tokens.suffix(model.config.blockSize))
-                let logits = try model.logits(ids: context, batch: 1, seq: context.count)
-                let last = UnsafeBufferPointer(start: logits.data + (context.count - 1) * vocab, count: vocab)
-                let token = Int32(pick(Array(last), temperature: temperature, topK: topK, rng: &rng))
+                let token = Int32(pick(try next.logits(after: tokens), temperature: temperature, topK: topK, rng: &rng))
                 tokens.append(token)
                 if let onToken, !onToken(token) { break }
             }

@@ -59,6 +59,8 @@ final class Trainer {
         self.state = state
         self.progress = progress
         self.hooks = hooks
+        let parameters = ModelParameters(model: model)  // what callbacks read and write (ABI 1.2)
+        for c in callbacks { c.modelParameters = parameters }
     }
 
     /// The run's configuration.
@@ -122,7 +124,7 @@ final class Trainer {
                                          baseAccumulation: config.train.accumulationSteps, batchSize: config.train.batchSize)
         let lr = try hooks.learningRate(inputs) * control.lrScale
         let accumulation = try hooks.accumulationSteps(inputs) ?? min(max(control.accumulationSteps, 1), config.train.batchSize)
-        let (loss, gradNorm) = try forwardBackward(accumulation: accumulation, seq: seq)
+        let (loss, gradNorm) = try PluginError.during(step: state.step + 1) { try forwardBackward(accumulation: accumulation, seq: seq) }
         inputs.gradNorm = gradNorm
         let clip = try hooks.clip(inputs)
         var skipped = false
@@ -170,6 +172,7 @@ final class Trainer {
         let finalEvaluation = control.stop && !control.interrupted
         if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || finalEvaluation || control.evaluate {
             control.evaluate = false
+            try emit(.evaluateBegin, &control)
             state.metrics = try evaluate()
             evaluated = true
             logEvaluation()
@@ -332,8 +335,12 @@ final class Trainer {
     ///   (a tensor or a component missing, extra or shaped differently), naming what differs.
     func restore(_ checkpoint: Checkpoint, allowComponentChanges: Bool = false) throws {
         try Self.copy(checkpoint.weights, into: model.parameters.map { ($0.name ?? "", $0) }, what: "weights")
-        try Self.copy(checkpoint.optimizerState, into: optimizer.stateTensors.map { ("optim/\($0.name)", $0.tensor) },
-                      what: "optimizer state")
+        // A checkpoint from before the per-parameter update counters ("/_step") were saved:
+        // every parameter was updated at every step.
+        let counters = checkpoint.optimizerState.contains { $0.name.hasSuffix("/_step") }
+        try Self.copy(checkpoint.optimizerState, into: optimizer.stateTensors.filter { counters || !$0.name.hasSuffix("/_step") }
+            .map { ("optim/\($0.name)", $0.tensor) }, what: "optimizer state")
+        if !counters { optimizer.resetUpdateCounts(to: checkpoint.manifest.trainer.step) }
         var instances: [(String, ComponentInstance)] = model.blocks.enumerated().map { ("blocks.\($0)", $1.attention) }
         instances.append(("optimizer", optimizer))
         instances += evaluators.enumerated().map { ("evaluators.\($0)", $1) }

@@ -35,6 +35,11 @@ enum AttentionConformance {
                 try stridedMatchesDense(attention, q, k, v, rng: &rng)
             }
         }
+        if attention.decodes {
+            report.record(info.name, "incremental decode (prefix, then one position at a time) equals forward") {
+                try decodeMatchesForward(attention, q, k, v)
+            }
+        }
         report.record(info.name, "distance to dense causal attention (informational)") {
             let out = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
             let dense = try Autograd.withNoGrad { try denseAttention(q, k, v) }
@@ -81,6 +86,39 @@ enum AttentionConformance {
             throw ConformanceFailure(String(format: "packed views differ from dense copies: output by %.3g, gradient by %.3g", outDiff, gradDiff))
         }
         return String(format: "max differences: output %.3g, gradient %.3g", outDiff, gradDiff)
+    }
+
+    /// Decodes the first `seq / 2` positions in one call and the rest one at a time against a
+    /// cache whose unused rows hold a sentinel, and checks the outputs equal forward's and that
+    /// no call wrote a cache row beyond its own positions.
+    static func decodeMatchesForward(_ attention: AttentionInstance, _ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> String {
+        let capacity = seq + 3, sentinel: Float = 1234.5, kv = k.shape[1]
+        let caches = (Tensor(zeros: [batch, kv, capacity, dim]), Tensor(zeros: [batch, kv, capacity, dim]))
+        for c in [caches.0, caches.1] { c.data.update(repeating: sentinel, count: c.count) }
+        let full = try Autograd.withNoGrad { try attention.forward(q: q, k: k, v: v) }
+        var parts: [Tensor] = []
+        var position = 0
+        try Autograd.withNoGrad {
+            for n in [seq / 2] + [Int](repeating: 1, count: seq - seq / 2) {
+                func rows(_ t: Tensor) throws -> Tensor { try Ops.slice(t, dim: 2, start: position, length: n) }
+                parts.append(try attention.decode(q: try rows(q), k: try rows(k), v: try rows(v), keyCache: caches.0,
+                                                  valueCache: caches.1, position: position))
+                position += n
+                for c in [caches.0, caches.1] {
+                    for r in 0..<(batch * kv) {
+                        for t in position..<capacity where (0..<dim).contains(where: { c.data[(r * capacity + t) * dim + $0] != sentinel }) {
+                            throw ConformanceFailure("decode at position \(position - n) (n = \(n)) wrote cache row \(t), beyond its positions")
+                        }
+                    }
+                }
+            }
+        }
+        let decoded = try Ops.concat(parts, dim: 2)
+        let diff = zip(decoded.values, full.values).map { abs($0 - $1) }.max() ?? 0
+        guard diff <= 1e-4, decoded.values.allSatisfy(\.isFinite) else {
+            throw ConformanceFailure(String(format: "decoded outputs differ from forward's by %.3g", diff))
+        }
+        return String(format: "%d calls, max |decode - forward| = %.3g", parts.count, diff)
     }
 
     /// Changes every input at positions after `cut` and checks outputs up to `cut` are unchanged.

@@ -1,7 +1,8 @@
 import AutoGLMCore
 import Foundation
 
-/// Generic checks of a callback: every event of a short synthetic run is accepted.
+/// Generic checks of a callback: every event of a short synthetic run is accepted, with a small
+/// model attached (ABI 1.2 `model_param`).
 enum CallbackConformance {
     static func run(info: ComponentInfo, registry: PluginRegistry, parameters: [String: ParameterValue],
                     into report: inout ConformanceReport) {
@@ -13,13 +14,18 @@ enum CallbackConformance {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let callback = try make()
+            var rng = RandomGenerator(seed: 3)
+            let weights = [Tensor.randn([6, 4], rng: &rng), Tensor.randn([4], rng: &rng)]
+            weights[0].name = "blocks.0.mlp.fc.weight"
+            weights[1].name = "blocks.0.norm1.weight"
+            callback.modelParameters = ModelParameters(weights, roles: [.hidden, .norm])
             var state = TrainerSnapshot()
             state.maxSteps = 4
             state.runDir = dir.path
             var control = TrainerControl()
             var events: [TrainingEvent] = [.trainBegin]
             for _ in 1...4 { events += [.stepBegin, .stepEnd] }
-            events += [.evaluate, .save, .trainEnd]
+            events += [.evaluateBegin, .evaluate, .save, .trainEnd]
             var requests: [String] = []
             for event in events {
                 if event == .stepEnd {

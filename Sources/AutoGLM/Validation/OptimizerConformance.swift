@@ -12,7 +12,8 @@ enum OptimizerConformance {
             return [w, b]
         }
         func make(_ ps: [Tensor]) throws -> OptimizerInstance {
-            try OptimizerInstance(registry: registry, name: info.name, parameters: parameters, modelParameters: ps)
+            try OptimizerInstance(registry: registry, name: info.name, parameters: parameters, modelParameters: ps,
+                                  roles: [.hidden, .norm])
         }
         report.record(info.name, "lifecycle twice") { try PluginValidator.lifecycleTwice { try make(params()) } }
         report.record(info.name, "state round trip") { try PluginValidator.stateRoundTrip { try make(params()) } }
@@ -46,7 +47,7 @@ enum OptimizerConformance {
                 throw ConformanceFailure("a state buffer holds NaN or Inf")
             }
             return String(format: "loss %.4g → %.4g; state: %@", start, end,
-                          Set(optimizer.stateTensors.map { String($0.name.split(separator: "/").last ?? "") }).sorted().joined(separator: ", "))
+                          Set(optimizer.stateTensors.map { String($0.name.split(separator: "/").last ?? "") }.filter { !$0.hasPrefix("_") }).sorted().joined(separator: ", "))
         }
     }
 }

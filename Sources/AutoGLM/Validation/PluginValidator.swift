@@ -1,8 +1,10 @@
 import AutoGLMCore
+import CAutoGLM
 import Foundation
 
 /// Loads one plugin library in isolation and runs the checks the host can run on any component
-/// of each kind: lifecycle, schema sanity, state round trip, and a kind-specific behaviour test
+/// of each kind: exported symbols, lifecycle (with every parameter lookup a declared name),
+/// schema sanity, state round trip, and a kind-specific behaviour test
 /// (attention: shapes, causality, gradient check, distance to dense attention; optimizer: it
 /// decreases a quadratic; evaluator: batch-split invariance; callback: every event accepted);
 /// and for each function registered by prototype: it parses, is documented, and gives a finite
@@ -19,6 +21,7 @@ public enum PluginValidator {
             }
             return "\(lib.name) \(lib.version), ABI \(lib.abi)"
         }
+        report.record("", "exports exactly one symbol, \(AGLM_ENTRY_SYMBOL)") { try checkExports(path) }
         report.record("", "every registration accepted") {
             let refused = registry.failures.map(\.reason)
             guard refused.isEmpty else { throw ConformanceFailure(refused.joined(separator: "; ")) }
@@ -44,6 +47,25 @@ public enum PluginValidator {
         return report
     }
 
+    /// The header's rule that a plugin exports exactly its entry point, read from the ELF
+    /// dynamic symbol table (other exported functions could clash with another plugin's or the
+    /// host's symbols).
+    static func checkExports(_ path: String) throws -> String {
+        let exported: [String]
+        do { exported = try ELFSymbols.exported(path: path) } catch let error as ELFSymbols.NotELF {
+            return "not checked: \(error)"
+        }
+        let others = exported.filter { $0 != AGLM_ENTRY_SYMBOL }
+        guard exported.contains(AGLM_ENTRY_SYMBOL) else {
+            throw ConformanceFailure("\(AGLM_ENTRY_SYMBOL) is not among the exported symbols: \(exported.joined(separator: ", "))")
+        }
+        guard others.isEmpty else {
+            let shown = others.prefix(10).joined(separator: ", ") + (others.count > 10 ? ", ... (\(others.count) in all)" : "")
+            throw ConformanceFailure("also exports \(shown): make every other function and global `static`, or build with -fvisibility=hidden (the entry point is marked AGLM_EXPORT)")
+        }
+        return "only \(AGLM_ENTRY_SYMBOL)"
+    }
+
     /// Summary and version present, every parameter documented with a default that passes its
     /// own validation.
     static func checkSchema(_ info: ComponentInfo) throws -> String {
@@ -59,7 +81,13 @@ public enum PluginValidator {
     /// Creates and destroys an instance twice (leaks and double frees surface under sanitizers;
     /// state that leaks between instances surfaces in the later checks).
     static func lifecycleTwice(_ make: () throws -> ComponentInstance) throws -> String {
-        for _ in 0..<2 { _ = try make() }
+        for _ in 0..<2 {
+            let instance = try make()
+            // A library built against ABI 1.2 fails create on such lookups; an older one only gets a warning.
+            if let problem = instance.lookupProblems.first {
+                throw ConformanceFailure("create asked for parameter \(problem) (it read 0 or \"\")")
+            }
+        }
         return "created and destroyed twice"
     }
 

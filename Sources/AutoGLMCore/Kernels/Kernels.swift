@@ -125,6 +125,20 @@ public enum Kernels {
         }
     }
 
+    /// `parallelFor` whose body also receives the index of its chunk, in 0..<`threads`: no two
+    /// chunks of one call running at the same time share it, so it can select per-worker
+    /// scratch. Inline (index 0) when the work is small; called from inside a chunk, the chunks
+    /// run one after another on that thread (with indices of their own numbering).
+    public static func parallelFor(_ n: Int, minChunk: Int, indexed body: (Int, Range<Int>) -> Void) {
+        let workers = min(threads, n / max(minChunk, 1))
+        if workers <= 1 { body(0, 0..<n); return }
+        let chunk = (n + workers - 1) / workers
+        runTasks(workers) { w in
+            let lo = w * chunk, hi = min(n, lo + chunk)
+            if lo < hi { body(w, lo..<hi) }
+        }
+    }
+
     /// Runs `task(0..<count)` on the current worker pool and returns when all have finished.
     @inlinable public static func runTasks(_ count: Int, _ task: (Int) -> Void) {
         withoutActuallyEscaping(task) { task in

@@ -60,7 +60,7 @@ static aglm_tensor *dense_forward(void *instance, aglm_ctx *ctx, aglm_tensor *q,
     aglm_tensor *probs = host->softmax(ctx, scaled, AGLM_MASK_CAUSAL);
     return host->matmul(ctx, probs, v, 0, 0);
 }
-static const aglm_attention_vtable dense_vtable = {sizeof(aglm_attention_vtable), dense_forward, NULL, NULL, NULL};
+static const aglm_attention_vtable dense_vtable = {sizeof(aglm_attention_vtable), dense_forward, NULL, NULL, NULL, NULL};
 static const aglm_component_desc my_dense = {sizeof(aglm_component_desc), AGLM_KIND_ATTENTION, "my_dense",
     "causal_dense, in-process", "0.1.0", NULL, 0, dense_create, no_destroy, NULL, NULL, &dense_vtable};
 
@@ -68,7 +68,7 @@ static const aglm_component_desc my_dense = {sizeof(aglm_component_desc), AGLM_K
 static long declared, stepped, begun;
 static double lr_sum_begin;
 static const aglm_param_spec sgd_params[] = {{sizeof(aglm_param_spec), "gain", AGLM_PARAM_FLOAT,
-    "multiplies the learning rate", 1.0, NULL, NULL, 0, 0.0, 10.0, NULL, 0}};
+    "multiplies the learning rate", 1.0, NULL, NULL, 0, 0.0, 10.0, NULL, 0, 0, 0}};
 static aglm_status sgd_create(aglm_ctx *ctx, const aglm_params *p, const void *info, void *layout, void **instance) {
     static double gain;
     (void)ctx, (void)info, (void)layout;

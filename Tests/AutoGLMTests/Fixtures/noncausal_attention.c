@@ -19,7 +19,7 @@ static aglm_tensor *forward(void *instance, aglm_ctx *ctx, aglm_tensor *q, aglm_
     return host->matmul(ctx, host->softmax(ctx, scores, AGLM_MASK_NONE), v, 0, 0);
 }
 
-static const aglm_attention_vtable vtable = {sizeof(aglm_attention_vtable), forward, NULL, NULL, NULL};
+static const aglm_attention_vtable vtable = {sizeof(aglm_attention_vtable), forward, NULL, NULL, NULL, NULL};
 
 static aglm_status init(const aglm_host_api *h, aglm_ctx *ctx) {
     aglm_component_desc d = aglm_component(AGLM_KIND_ATTENTION, "noncausal", "attention without a causal mask (broken on purpose)",

@@ -24,6 +24,7 @@ static const aglm_param_spec params[] = {{
     sizeof(aglm_param_spec), "scale", AGLM_PARAM_FLOAT, "multiplies the reported mean",
     1.0, NULL, NULL, 0,           /* default 1.0 (default_number, _string, _list, _list_length) */
     -INFINITY, INFINITY, NULL, 0, /* no bounds, no choices, not a list */
+    0, 0,                         /* bounds inclusive (min_exclusive, max_exclusive: ABI 1.2) */
 }};
 
 /* One instance: its parameter and the accumulated statistics. */
