@@ -161,7 +161,7 @@ final class ReliabilityTests: XCTestCase {
         FileManager.default.createFile(atPath: out.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: AutoGLMChild.executable)
-        process.arguments = ["sample", "--plugins", Self.setup.plugins.path, "--run", runDir.path, "--tokens", "100000000"]
+        process.arguments = ["sample", "--plugins", Self.setup.plugins.path, "--run", runDir.path, "--tokens", "100000000", "--prompt", RunSafetyTests.prompt]
         process.standardOutput = try FileHandle(forWritingTo: out)
         try process.run()
         let deadline = Date().addingTimeInterval(60)

@@ -13,6 +13,9 @@ final class RunSafetyTests: XCTestCase {
         return url
     }()
 
+    /// A prompt in the corpus's vocabulary (it has no newline).
+    static let prompt = String(TrainingTests.corpus.prefix(1))
+
     /// `train` of the tiny model into `runDir` with `extra` settings.
     private func train(_ runDir: URL, _ extra: [String] = [], flags: [String] = [], data: URL = RunSafetyTests.corpus)
         throws -> AutoGLMChild.Outcome {
@@ -106,10 +109,10 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertEqual(onDisk.map { "checkpoints/" + $0 }, expected.sorted())
         // Each kept checkpoint samples.
         for choice in ["latest", "best", "10"] {
-            let sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--checkpoint", choice, "--tokens", "5"])
+            let sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--checkpoint", choice, "--tokens", "5", "--prompt", Self.prompt])
             XCTAssertEqual(sample.status, 0, "\(choice): \(sample.output)")
         }
-        let gone = try AutoGLMChild.run(["sample", "--run", runDir.path, "--checkpoint", "4", "--tokens", "5"])
+        let gone = try AutoGLMChild.run(["sample", "--run", runDir.path, "--checkpoint", "4", "--tokens", "5", "--prompt", Self.prompt])
         XCTAssertNotEqual(gone.status, 0)
         XCTAssertTrue(gone.output.contains("has no step 4 checkpoint (kept: "), gone.output)
     }
@@ -124,19 +127,19 @@ final class RunSafetyTests: XCTestCase {
         var tokenizer = try XCTUnwrap(try JSONSerialization.jsonObject(with: tokenizerData) as? [String: [Int]])
         tokenizer["vocabulary"]?.removeLast()
         try JSONSerialization.data(withJSONObject: tokenizer).write(to: tokenizerURL)
-        var sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5"])
+        var sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5", "--prompt", Self.prompt])
         XCTAssertNotEqual(sample.status, 0)
         XCTAssertTrue(sample.output.contains("\(tokenizerURL.path): ") && sample.output.contains("do not belong together"), sample.output)
         // A tokenizer that is not JSON.
         try Data("{not json".utf8).write(to: tokenizerURL)
-        sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5"])
+        sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5", "--prompt", Self.prompt])
         XCTAssertNotEqual(sample.status, 0)
         XCTAssertTrue(sample.output.contains("\(tokenizerURL.path): cannot be read"), sample.output)
         try tokenizerData.write(to: tokenizerURL)
         // A damaged run.json.
         let recordURL = runDir.appendingPathComponent("run.json")
         try Data("[]".utf8).write(to: recordURL)
-        sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5"])
+        sample = try AutoGLMChild.run(["sample", "--run", runDir.path, "--tokens", "5", "--prompt", Self.prompt])
         XCTAssertNotEqual(sample.status, 0)
         XCTAssertTrue(sample.output.contains("\(recordURL.path): cannot be read") && sample.output.contains("damaged"), sample.output)
         XCTAssertFalse(sample.output.contains("Usage:"), sample.output)
