@@ -3,14 +3,14 @@ import CAutoGLM
 import Foundation
 import XCTest
 
-/// ABI negotiation across 1.0, 1.1 and 1.2: libraries built for the older minors load and keep
-/// working on this 1.2 host (their shorter structs read only up to their struct_size, no event
+/// ABI negotiation across 1.0, 1.1, 1.2 and 1.3: libraries built for the older minors load and keep
+/// working on this 1.3 host (their shorter structs read only up to their struct_size, no event
 /// they do not know), and a library that needs 1.2 is refused by a 1.1 host with the exact
 /// message.
 final class ABIMinorsTests: XCTestCase {
-    func testThisHostSpeaks12() {
+    func testThisHostSpeaks13() {
         XCTAssertEqual(AGLM_ABI_MAJOR, 1)
-        XCTAssertEqual(AGLM_ABI_MINOR, 2)
+        XCTAssertEqual(AGLM_ABI_MINOR, 3)
     }
 
     func testLibrariesOf10And11Load() throws {
@@ -29,12 +29,13 @@ final class ABIMinorsTests: XCTestCase {
     }
 
     func testA12LibraryIsRefusedByA11HostWithTheExactMessage() throws {
-        // The numbers of a bundled 1.2 plugin's entry, as a 1.1 host would read them.
+        // The numbers of a bundled plugin that needs 1.2 (built against this 1.3 header), as a 1.1
+        // host would read them.
         let path = try XCTUnwrap(PluginSearchPath.bundledDirectory) + "/libaglm_rope.so"
         let handle = try XCTUnwrap(dlopen(path, RTLD_NOW | RTLD_LOCAL), "\(path)")
         let entryFn = unsafeBitCast(try XCTUnwrap(dlsym(handle, AGLM_ENTRY_SYMBOL)), to: aglm_plugin_entry_fn.self)
         let entry = try XCTUnwrap(entryFn()).pointee
-        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, 2, 2])
+        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, UInt32(AGLM_ABI_MINOR), 2])
         XCTAssertEqual(ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                               hostMajor: 1, hostMinor: 1),
                        "needs host ABI 1.2 or newer, host speaks 1.1: upgrade autoglm, or rebuild the plugin with min_host_minor <= 1")

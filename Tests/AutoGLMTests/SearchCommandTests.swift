@@ -221,8 +221,11 @@ final class SearchCommandTests: XCTestCase {
         for t in pruned {
             let last = try XCTUnwrap(t.record.lastIntermediate)
             XCTAssertLessThan(last.step, 1600, "stopped before its last step")
+            // The trial is sent SIGTERM once the search has read the evaluation that pruned it; on a
+            // loaded machine it may have evaluated once more by then, never to its end.
             let evaluated = try log(t).metric("val/loss")
-            XCTAssertEqual(evaluated.last?.step, last.step, "its log ends at the evaluation that pruned it")
+            XCTAssertTrue(evaluated.contains { $0.step == last.step }, "its log holds the evaluation that pruned it")
+            XCTAssertLessThan(try XCTUnwrap(evaluated.last?.step), 1600, "it was stopped before its end")
             XCTAssertTrue(output.contains("trial \(t.record.number): pruned at step \(last.step)"), output)
         }
         for t in trials where t.record.state == .complete {

@@ -209,4 +209,5 @@ static aglm_status rope_init(const aglm_host_api *h, aglm_ctx *ctx) {
     return host->register_component(ctx, &d);
 }
 
-AGLM_DEFINE_PLUGIN("autoglm-builtin-rope", "1.0.0", rope_init);
+/* Needs the 1.2 host ops (rotary, slice, constants, decode), nothing of 1.3. */
+AGLM_DEFINE_PLUGIN_EX("autoglm-builtin-rope", "1.0.0", 2, rope_init);
