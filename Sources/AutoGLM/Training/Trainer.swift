@@ -237,24 +237,35 @@ final class Trainer {
         guard !dataset.validation.isEmpty else {
             throw DataError(message: "this session was opened to sample a trained run and holds no validation data")
         }
+        let seq = model.config.blockSize, batchSize = config.train.batchSize
+        return try evaluate(batches: config.train.evalBatches, prefix: "val/") { _ in
+            let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
+            return EvaluationBatch(inputs: x, targets: y, rows: batchSize, seq: seq, weight: 1)
+        }
+    }
+
+    /// The one evaluation loop: the loss of each of `batches` batches that `batch` makes (called
+    /// with 0, 1, …), averaged with the batches' weights, and every evaluator's metrics over them
+    /// all, named `<prefix><metric>`. Reports `.evaluating` before the first batch and after each.
+    func evaluate(batches: Int, prefix: String, batch: (Int) throws -> EvaluationBatch) throws -> [Metric] {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { state.evalSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         for e in evaluators { try e.reset() }
-        var lossSum = 0.0
-        let seq = model.config.blockSize, batches = config.train.evalBatches, batchSize = config.train.batchSize
+        var lossSum = 0.0, weightSum = 0.0
         _ = report(.evaluating(batch: 0, of: batches), stepSeconds: 0, logged: false)
         try Autograd.withNoGrad {
-            for batch in 1...batches {
-                let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
-                let (loss, logits) = try model.loss(ids: x, targets: y, batch: batchSize, seq: seq)
-                lossSum += Double(loss.item)
-                for e in evaluators { try e.update(logits: logits, targets: y) }
-                _ = report(.evaluating(batch: batch, of: batches), stepSeconds: 0, logged: false)
+            for index in 0..<batches {
+                let b = try batch(index)
+                let (loss, logits) = try model.loss(ids: b.inputs, targets: b.targets, batch: b.rows, seq: b.seq)
+                lossSum += Double(loss.item) * b.weight
+                weightSum += b.weight
+                for e in evaluators { try e.update(logits: logits, targets: b.targets) }
+                _ = report(.evaluating(batch: index + 1, of: batches), stepSeconds: 0, logged: false)
             }
         }
-        var metrics = [Metric(name: "val/loss", value: lossSum / Double(batches))]
+        var metrics = [Metric(name: prefix + "loss", value: lossSum / weightSum)]
         for e in evaluators {
-            metrics += try e.compute().map { Metric(name: "val/\($0.name)", value: $0.value) }
+            metrics += try e.compute().map { Metric(name: prefix + $0.name, value: $0.value) }
         }
         return metrics
     }
