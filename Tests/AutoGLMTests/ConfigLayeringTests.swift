@@ -93,7 +93,8 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(c.evaluators[1].parameters, ["top_k": .number(5)])
         XCTAssertEqual(c.callbacks, [ComponentSelection(kind: .callback, name: "early_stopping",
                                                         parameters: ["patience": .number(7), "metric": .string("val_loss")])])
-        XCTAssertEqual(c.plugins.paths, ["/opt/plugins", "./more"])
+        // A relative path in a file resolves against the file's directory (main's 2944200).
+        XCTAssertEqual(c.plugins.paths, ["/opt/plugins", directory.appendingPathComponent("more").path])
         XCTAssertEqual(resolved.entry(forKey: "train.steps")?.source, .file(path))
         XCTAssertEqual(resolved.entry(forKey: "train.batch_size")?.source, .default)
         XCTAssertEqual(resolved.entry(forKey: "params.early_stopping.metric")?.source,
