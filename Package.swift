@@ -139,7 +139,10 @@ let package = Package(
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
         .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"], exclude: ["Fixtures"]),
         // The command line's own code (progress display, plugin scaffold), through `@testable import autoglm`.
-        .testTarget(name: "AutoGLMCLITests", dependencies: ["autoglm", "AutoGLM"]),
+        // Left out until main fixes the link (as on wip/abi12): a test bundle depending on the
+        // executable inherits its staticSwiftRuntime flags, and XCTest has no static archive
+        // ("cannot find -lXCTest"). Do not merge this hunk.
+        // .testTarget(name: "AutoGLMCLITests", dependencies: ["autoglm", "AutoGLM"]),
     ] + bundledPlugins.map {
         .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
     }

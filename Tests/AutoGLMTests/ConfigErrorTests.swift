@@ -61,8 +61,8 @@ final class ConfigErrorTests: ConfigTestCase {
 
     func testParamsErrors() throws {
         var path = try writeYAML("params:\n  early_stopping: { patience: 0 }\n", name: "a.yaml")
-        XCTAssertTrue(errorText(file: path).hasPrefix("\(path): params.early_stopping.patience:"),
-                      "validated though not listed: " + errorText(file: path))
+        XCTAssertEqual(errorText(file: path), "\(path): params.early_stopping.patience must be >= 1, got 0",
+                       "validated though not listed")
         path = try writeYAML("evaluators: [accuracy]\nparams:\n  acuracy: { top_k: 3 }\n", name: "b.yaml")
         XCTAssertEqual(errorText(file: path),
                        "\(path): params.acuracy: no component named 'acuracy' (did you mean 'accuracy'?)")

@@ -1,4 +1,4 @@
-import AutoGLM
+@testable import AutoGLM
 import AutoGLMCore
 import Foundation
 import XCTest
@@ -8,7 +8,7 @@ import XCTest
 final class TrainedRunTests: XCTestCase {
     /// A run trained for a few steps on the test corpus (written to a file, its `data.path`),
     /// with the perplexity and accuracy evaluators; shared by the tests of this class.
-    static let trained: (session: Session, corpus: String, dir: URL) = {
+    nonisolated(unsafe) static let trained: (session: Session, corpus: String, dir: URL) = {
         let dir = try! PluginBuilder.temporaryDirectory("trained")
         let corpus = dir.appendingPathComponent("corpus.txt")
         try! TrainingTests.corpus.write(to: corpus, atomically: true, encoding: .utf8)
