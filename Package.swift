@@ -93,6 +93,8 @@ let package = Package(
         ),
         // Starting a search trial's child process (fork and exec with nothing but system calls between).
         .target(name: "CProcess", cSettings: [.unsafeFlags(["-Wall", "-Wextra"])]),
+        // The MPI calls of data-parallel training, reached through dlopen (no link-time MPI).
+        .target(name: "CMPI", cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])], linkerSettings: [.linkedLibrary("dl")]),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
@@ -106,7 +108,7 @@ let package = Package(
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CLibCrypto", "CProcess",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CLibCrypto", "CMPI", "CProcess",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -125,24 +127,27 @@ let package = Package(
                 "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/AutoGLMC/exports.map",
             ])]
         ),
-        // The `autoglm` command-line tool.
-        .executableTarget(
-            name: "autoglm",
+        // The command line (every subcommand), a library so that its tests link it without the
+        // executable's static Swift runtime (a test binary must link XCTest dynamically).
+        .target(
+            name: "AutoGLMCLI",
             dependencies: [
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")],
+            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
+        ),
+        // The `autoglm` command-line tool: AutoGLMCLI's main, with the Swift runtime linked in.
+        .executableTarget(
+            name: "autoglm",
+            dependencies: ["AutoGLMCLI"],
             linkerSettings: [.unsafeFlags(staticSwiftRuntime)]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.
         .testTarget(name: "AutoGLMTests", dependencies: ["AutoGLM", "AutoGLMCore", "CAutoGLM"], exclude: ["Fixtures"]),
-        // The command line's own code (progress display, plugin scaffold), through `@testable import autoglm`.
-        // Left out until main fixes the link (as on wip/abi12): a test bundle depending on the
-        // executable inherits its staticSwiftRuntime flags, and XCTest has no static archive
-        // ("cannot find -lXCTest"). Do not merge this hunk.
-        // .testTarget(name: "AutoGLMCLITests", dependencies: ["autoglm", "AutoGLM"]),
+        // The command line's own code (progress display, plugin scaffold), through `@testable import AutoGLMCLI`.
+        .testTarget(name: "AutoGLMCLITests", dependencies: ["AutoGLMCLI", "AutoGLM"]),
     ] + bundledPlugins.map {
         .target(name: "aglm_\($0)", path: "plugins/\($0)", publicHeadersPath: ".", cSettings: pluginCFlags)
     }

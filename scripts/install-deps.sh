@@ -7,11 +7,13 @@
 #   pkg-config       how SwiftPM finds cairo's include directory (pkgConfig "cairo" in Package.swift)
 #   libssl-dev       OpenSSL's libcrypto: SHA-256 of plugin files for `autoglm plugins lock` (CLibCrypto)
 #   libsqlite3-dev   SQLite for `autoglm search`'s study files (GRDB.swift links the system library)
+#   libopenmpi-dev   Open MPI's libmpi.so.40, dlopened by `autoglm train` under mpirun (no link-time dependency)
+#   openmpi-bin      mpirun, to launch data-parallel training (and the MPI tests)
 #   fortunes         the default training corpus (/usr/share/games/fortunes)
 #   gcc, g++         the system C compiler plugins are built with (and the tests use)
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev libffi-dev libcairo2-dev fonts-dejavu-core pkg-config libssl-dev libsqlite3-dev fortunes gcc g++ make; do
+for pkg in libopenblas-dev libffi-dev libcairo2-dev fonts-dejavu-core pkg-config libssl-dev libsqlite3-dev libopenmpi-dev openmpi-bin fortunes gcc g++ make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

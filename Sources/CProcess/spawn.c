@@ -33,7 +33,7 @@ fail:
     _exit(127);
 }
 
-int aglm_spawn(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid) {
+int cprocess_spawn(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid) {
     int fds[2], err = 0;
     ssize_t got;
     pid_t parent = getpid(), p;

@@ -1,5 +1,5 @@
 @testable import AutoGLM
-@testable import autoglm
+@testable import AutoGLMCLI
 import Foundation
 import XCTest
 

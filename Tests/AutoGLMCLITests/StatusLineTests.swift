@@ -1,4 +1,4 @@
-@testable import autoglm
+@testable import AutoGLMCLI
 import XCTest
 
 /// The status line fits any width, keeps the important fields longest, and draws its bar.

@@ -116,7 +116,7 @@ final class ConfigKeyTableTests: ConfigTestCase {
                 if key.name.contains(".") { XCTAssertEqual(String(key.name.split(separator: ".")[0]), section.label, key.name) }
             }
         }
-        XCTAssertEqual(ConfigSchema.host.keys.count, 34)
+        XCTAssertEqual(ConfigSchema.host.keys.count, 35)
     }
 
     func testOnlyVariablesOfTheKeySchemeAreRead() throws {

@@ -20,7 +20,7 @@ final class ConfigLayeringTests: ConfigTestCase {
             "checkpoint.best_metric": .string("val/loss"), "checkpoint.best_mode": .string("min"),
             "attention.name": .string("flash"), "optimizer.name": .string("adamw"),
             "optimizer.lr": .number(1e-3), "evaluators": .strings(["perplexity"]), "callbacks": .strings([]),
-            "plugins.paths": .strings([]),
+            "distributed.bucket_mb": .number(25), "plugins.paths": .strings([]),
         ])
         // Read by key, typed.
         XCTAssertEqual(c.data.path, "/usr/share/games/fortunes")
@@ -45,7 +45,7 @@ final class ConfigLayeringTests: ConfigTestCase {
             "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "train.on_nonfinite",
             "train.max_skipped_steps", "run.dir", "checkpoint.every", "checkpoint.keep_last", "checkpoint.best_metric",
             "checkpoint.best_mode", "attention.name", "attention.block", "optimizer.name", "optimizer.lr", "optimizer.betas",
-            "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "plugins.paths",
+            "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "distributed.bucket_mb", "plugins.paths",
         ])
         XCTAssertEqual(c.train.lrSchedule, HookBinding(shorthand: "cosine"))
     }
@@ -213,7 +213,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         let resolved = try resolve(set: ["train.steps=10", "callbacks=jsonl_log"])
         let json = resolved.jsonObject
         XCTAssertFalse(json.contains("\n"))
-        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"checkpoint":{"best_metric":"val/loss","best_mode":"min","every":0,"keep_last":3},"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_schedule":"constant","accumulation_steps":1,"#), json)
+        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"checkpoint":{"best_metric":"val/loss","best_mode":"min","every":0,"keep_last":3},"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"distributed":{"bucket_mb":25},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_schedule":"constant","accumulation_steps":1,"#), json)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let train = object?["train"] as? [String: Any]
         XCTAssertEqual(train?["steps"] as? Int, 10)

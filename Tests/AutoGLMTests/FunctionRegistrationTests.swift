@@ -19,7 +19,7 @@ final class FunctionRegistrationTests: XCTestCase {
         let registry = PluginRegistry()
         XCTAssertTrue(registry.load(file: path), "\(registry.failures)")
         XCTAssertEqual(registry.libraries.first?.functions, ["scaled_sum", "scale_in_place", "answer", "ratio"])
-        XCTAssertEqual(registry.libraries.first?.abi, "1.2")
+        XCTAssertEqual(registry.libraries.first?.abi, "1.3")
         XCTAssertEqual(registry.allFunctions.map(\.name), ["answer", "ratio", "scale_in_place", "scaled_sum"])
 
         let sum = try XCTUnwrap(registry.function(named: "scaled_sum"))
@@ -27,7 +27,7 @@ final class FunctionRegistrationTests: XCTestCase {
         XCTAssertEqual(sum.info.doc, "scale times the sum of x")
         XCTAssertEqual(sum.info.exampleArguments, "x=1,2,3.5 scale=2")
         XCTAssertEqual(sum.info.file, path)
-        XCTAssertEqual(sum.info.abi, "1.2")
+        XCTAssertEqual(sum.info.abi, "1.3")
         let example = try FunctionTextArguments(line: sum.info.exampleArguments, prototype: sum.binding.prototype)
         XCTAssertEqual(try sum.binding.call(named: example.values), .double(13))
         let answer = try XCTUnwrap(registry.function(named: "answer"))
@@ -79,13 +79,13 @@ final class FunctionRegistrationTests: XCTestCase {
         let handle = try XCTUnwrap(dlopen(path, RTLD_NOW | RTLD_LOCAL))
         let symbol = try XCTUnwrap(dlsym(handle, AGLM_ENTRY_SYMBOL))
         let entry = try XCTUnwrap(unsafeBitCast(symbol, to: aglm_plugin_entry_fn.self)()).pointee
-        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, 2, 2])
+        XCTAssertEqual([entry.abi_major, entry.abi_minor, entry.min_host_minor], [1, UInt32(AGLM_ABI_MINOR), 2])
         let refusal = ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                              hostMajor: 1, hostMinor: 1)
         XCTAssertEqual(refusal, "needs host ABI 1.2 or newer, host speaks 1.1: upgrade autoglm, or rebuild the plugin with min_host_minor <= 1")
         XCTAssertNil(ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                             hostMajor: 1, hostMinor: UInt32(AGLM_ABI_MINOR)))
-        XCTAssertEqual(AGLM_ABI_MINOR, 2)
+        XCTAssertEqual(AGLM_ABI_MINOR, 3)
     }
 
     func testNegotiationRules() {

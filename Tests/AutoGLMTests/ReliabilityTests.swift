@@ -7,8 +7,6 @@ import XCTest
 /// byte-identical to an uninterrupted run's and the same logged losses. Each run is a real
 /// `autoglm train` child process on a tiny model.
 final class ReliabilityTests: XCTestCase {
-    private static var executable: String { (PluginSearchPath.bundledDirectory ?? ".") + "/autoglm" }
-
     /// The fixtures (the fault callback) and the corpus, made once.
     private static let setup: (plugins: URL, corpus: URL) = {
         let dir = (try? PluginBuilder.temporaryDirectory("reliability")) ?? FileManager.default.temporaryDirectory
@@ -35,18 +33,8 @@ final class ReliabilityTests: XCTestCase {
     @discardableResult
     private func autoglm(_ arguments: [String], until ready: ((Process) -> Void)? = nil)
         throws -> (reason: Process.TerminationReason, status: Int32, output: String) {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable), "build the autoglm executable first")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        ready?(process)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationReason, process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try AutoGLMChild.run(arguments, started: ready)
+        return (run.reason, run.status, run.output)
     }
 
     /// The bytes that must match between an interrupted-and-resumed run and an uninterrupted one:
@@ -132,33 +120,57 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
-    func testSIGINTFinishesTheStepCheckpointsAndExitsNonZero() throws {
+    func testSIGINTAndSIGTERMFinishTheStepCheckpointAndExitNonZero() throws {
         let expected = try reference("adamw")
-        let dir = try PluginBuilder.temporaryDirectory("sigint")
-        let runDir = dir.appendingPathComponent("run")
-        let slow = ["action=slow", "sleep_ms=60"]
-        let first = try autoglm(arguments(optimizer: "adamw", runDir: runDir, fault: slow)) { process in
-            // Once a checkpoint exists, interrupt at a moment of the next few steps.
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, (try? RunDirectory.readRecord(runDir))?.latest == nil { usleep(10_000) }
-            usleep(UInt32.random(in: 0..<150_000))
-            process.interrupt()
+        for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            let dir = try PluginBuilder.temporaryDirectory(name)
+            let runDir = dir.appendingPathComponent("run")
+            let slow = ["action=slow", "sleep_ms=60"]
+            let first = try autoglm(arguments(optimizer: "adamw", runDir: runDir, fault: slow)) { process in
+                // Once a checkpoint exists, interrupt at a moment of the next few steps.
+                let deadline = Date().addingTimeInterval(60)
+                while Date() < deadline, (try? RunDirectory.readRecord(runDir))?.latest == nil { usleep(10_000) }
+                usleep(UInt32.random(in: 0..<150_000))
+                kill(process.processIdentifier, signal)
+            }
+            XCTAssertEqual(first.reason, .exit, name)
+            XCTAssertEqual(first.status, 128 + signal, first.output)
+            XCTAssertTrue(first.output.contains("\(name): finishing the current step and checkpointing"), first.output)
+            XCTAssertTrue(first.output.contains("resume with `autoglm train --resume \(runDir.path)`"), first.output)
+            let record = try RunDirectory.readRecord(runDir)
+            XCTAssertEqual(record.status, .stopped, name)
+            XCTAssertLessThan(record.step, 24, name)
+            XCTAssertEqual(record.latest, "checkpoints/step-\(String(format: "%08d", record.step))", "\(name): the stop is checkpointed")
+            // The resumed run (the slow callback changes nothing) ends as the reference.
+            let resumed = try autoglm(["train", "--quiet", "--plugins", Self.setup.plugins.path, "--resume", runDir.path])
+            XCTAssertEqual(resumed.status, 0, resumed.output)
+            let got = try outcome(runDir)
+            XCTAssertEqual(got.model, expected.model, name)
+            XCTAssertEqual(got.optimizer, expected.optimizer, name)
+            XCTAssertEqual(got.losses, expected.losses, name)
         }
-        XCTAssertEqual(first.reason, .exit)
-        XCTAssertEqual(first.status, 130, first.output)
-        XCTAssertTrue(first.output.contains("SIGINT: finishing the current step and checkpointing"), first.output)
-        XCTAssertTrue(first.output.contains("resume with `autoglm train --resume \(runDir.path)`"), first.output)
-        let record = try RunDirectory.readRecord(runDir)
-        XCTAssertEqual(record.status, .stopped)
-        XCTAssertLessThan(record.step, 24)
-        XCTAssertEqual(record.latest, "checkpoints/step-\(String(format: "%08d", record.step))", "the stop is checkpointed")
-        // The resumed run (without the slow callback changing anything) ends as the reference.
-        let resumed = try autoglm(["train", "--quiet", "--plugins", Self.setup.plugins.path, "--resume", runDir.path])
-        XCTAssertEqual(resumed.status, 0, resumed.output)
-        let got = try outcome(runDir)
-        XCTAssertEqual(got.model, expected.model)
-        XCTAssertEqual(got.optimizer, expected.optimizer)
-        XCTAssertEqual(got.losses, expected.losses)
+    }
+
+    func testALongSampleStreamsItsTokens() throws {
+        let expected = try reference("adamw")
+        XCTAssertFalse(expected.model.isEmpty)
+        let dir = try PluginBuilder.temporaryDirectory("stream")
+        let runDir = dir.appendingPathComponent("run")
+        XCTAssertEqual(try autoglm(arguments(optimizer: "adamw", runDir: runDir, fault: ["action=kill", "marker=\(dir.path)"])).status, 0)
+        let out = dir.appendingPathComponent("out.txt")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: AutoGLMChild.executable)
+        process.arguments = ["sample", "--plugins", Self.setup.plugins.path, "--run", runDir.path, "--tokens", "100000000"]
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        func written() -> Int { ((try? FileManager.default.attributesOfItem(atPath: out.path))?[.size] as? Int) ?? 0 }
+        while Date() < deadline, written() < 200 { usleep(10_000) }
+        XCTAssertTrue(process.isRunning, "a hundred million tokens are not done yet")
+        XCTAssertGreaterThanOrEqual(written(), 200, "tokens reach the output while sampling goes on")
+        process.interrupt()
+        process.waitUntilExit()
     }
 
     func testAKillAtARandomMomentAfterTheHalfwayCheckpointResumesBitForBit() throws {

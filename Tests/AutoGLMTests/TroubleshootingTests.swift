@@ -11,10 +11,15 @@ final class TroubleshootingTests: XCTestCase {
         let root = PluginBuilder.repoRoot.appendingPathComponent("Sources/AutoGLM")
         let config = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Config").path)) ?? []
         let files = ["Plugins/LibraryLoader.swift", "Plugins/ABINegotiation.swift", "Plugins/DescriptorValidation.swift",
-                     "Plugins/PluginRegistry.swift", "Functions/PluginRegistry+Functions.swift",
+                     "Plugins/PluginRegistry.swift", "Plugins/PluginTrust.swift", "Plugins/PluginLock.swift",
+                     "Plugins/PluginProbe.swift", "Model/MemoryEstimate.swift", "Functions/PluginRegistry+Functions.swift",
                      "Functions/RegisteredFunction.swift", "Functions/CPrototype.swift", "Training/Corpus.swift"]
             + config.filter { $0.hasSuffix(".swift") && $0 != "ConfigReference.swift" }.sorted().map { "Config/\($0)" }
-        return files.map { (root.appendingPathComponent($0).path, $0.hasSuffix("ABINegotiation.swift") ? ["return \""] : []) }
+        // Files whose messages are returned rather than thrown.
+        let returning = ["ABINegotiation.swift", "PluginTrust.swift", "PluginLock.swift", "PluginProbe.swift", "MemoryEstimate.swift"]
+        return files.map { file in
+            (root.appendingPathComponent(file).path, returning.contains { file.hasSuffix($0) } ? ["return \""] : [])
+        }
     }()
 
     /// Lines that build an error: a throw, a reason, a message, a missing function.

@@ -49,7 +49,7 @@ extern "C" {
 /** Major ABI version: part of the entry symbol's name. */
 #define AGLM_ABI_MAJOR 1
 /** Minor ABI version of this header: additions only. */
-#define AGLM_ABI_MINOR 2
+#define AGLM_ABI_MINOR 3
 
 /** Marks the entry point as exported from the shared object. */
 #if defined(_WIN32)
@@ -334,6 +334,10 @@ typedef struct aglm_trainer_state {
     size_t metric_count;         /**< number of metrics */
     const char *run_dir;         /**< directory of this run's files */
     int64_t resident_bytes;      /**< resident memory of the process now */
+    /* ABI 1.3 (check with AGLM_HAS_FIELD): data-parallel training under mpirun. Callbacks run
+     * on every rank; only rank 0 writes the run directory. */
+    int32_t rank;                /**< this process's rank, 0 ..< world_size (0 alone) */
+    int32_t world_size;          /**< number of data-parallel processes (1 alone) */
 } aglm_trainer_state;
 
 /** What a callback may ask of the trainer. The host pre-fills it with "no change" values before

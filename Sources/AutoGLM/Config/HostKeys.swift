@@ -101,6 +101,12 @@ public struct HostKeys: Sendable {
         public let callbacks = HostKey<[String]>.components(.callback, "callbacks", default: [], doc: "callback components")
     }
 
+    /// `distributed.*`: data-parallel training under mpirun (ignored by a single process).
+    public struct Distributed: HostKeySection {
+        public let bucketMB = HostKey<Double>.number(
+            "distributed.bucket_mb", default: 25, above: 0, max: 1024, doc: "gradient bucket size in MB (each bucket's allreduce starts when its gradients are final)")
+    }
+
     /// `plugins.*`: where plugins are searched.
     public struct Plugins: HostKeySection {
         public let paths = HostKey<[String]>.names("plugins.paths", default: [], role: .paths, doc: "extra plugin directories")
@@ -114,6 +120,7 @@ public struct HostKeys: Sendable {
     public let attention = Attention()
     public let optimizer = Optimizer()
     public let components = Components()
+    public let distributed = Distributed()
     public let plugins = Plugins()
 
     /// Rules between keys, checked after every key is valid on its own.

@@ -43,6 +43,10 @@ public struct TrainerSnapshot: Sendable {
     public var runDir = ""
     /// Resident memory of the process in bytes.
     public var residentBytes = 0
+    /// This process's data-parallel rank (0 alone).
+    public var rank = 0
+    /// Number of data-parallel processes (1 alone).
+    public var worldSize = 1
 
     /// An empty snapshot.
     public init() {}
@@ -60,6 +64,10 @@ public struct TrainerControl: Sendable, Equatable {
     public var lrScale = 1.0
     /// Micro-batches per optimizer step from the next step.
     public var accumulationSteps = 1
+    /// The stop came from outside the callbacks (a signal, `Session.requestStop`, the progress
+    /// receiver): the run then ends without a final evaluation, so that resuming it replays an
+    /// uninterrupted run exactly. Host-side only (not in `aglm_control`).
+    public var interrupted = false
 
     /// Default control: nothing requested.
     public init(lrScale: Double = 1, accumulationSteps: Int = 1) {
@@ -95,7 +103,8 @@ public final class CallbackInstance: ComponentInstance, @unchecked Sendable {
                 epoch: Int64(state.epoch), tokens_seen: Int64(state.tokensSeen), loss: state.loss, lr: state.lr,
                 grad_norm: state.gradNorm, elapsed_seconds: state.elapsedSeconds,
                 accumulation_steps: Int64(state.accumulationSteps), metrics: UnsafePointer(m.baseAddress),
-                metric_count: m.count, run_dir: UnsafePointer(runDir), resident_bytes: Int64(state.residentBytes))
+                metric_count: m.count, run_dir: UnsafePointer(runDir), resident_bytes: Int64(state.residentBytes),
+                rank: Int32(state.rank), world_size: Int32(state.worldSize))
             return vtable.on_event!(instance, ctx.pointer, aglm_event(UInt32(event.rawValue)), &s, &c)
         }
         try ctx.check(status)

@@ -74,6 +74,7 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     public func load(file: String) -> Bool { load(file: file, scanned: false) }
 
     /// Loads one library file found by scanning a folder (`scanned`) or named directly.
+    @discardableResult
     private func load(file: String, scanned: Bool) -> Bool {
         lock.lock(); defer { lock.unlock() }
         let path = URL(fileURLWithPath: file).resolvingSymlinksInPath().path

@@ -38,9 +38,13 @@ enum TrialMeasurement {
         return .success(values)
     }
 
-    /// The number of scalars in the run's `model.safetensors`.
+    /// The number of scalars in the `model.safetensors` of the run's latest checkpoint.
     static func parameterCount(runDirectory: String) -> Result<Int, SearchError> {
-        let path = (runDirectory as NSString).appendingPathComponent("model.safetensors")
+        let checkpoint: URL
+        do { checkpoint = try RunDirectory.checkpoint(at: runDirectory, .latest) } catch {
+            return .failure(SearchError("no checkpoint in \(runDirectory) to count the parameters of: \(error)"))
+        }
+        let path = checkpoint.appendingPathComponent(Checkpoint.File.model.rawValue).path
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             return .failure(SearchError("no weights at \(path) to count the parameters of (not saved: NaN weights?)"))
         }

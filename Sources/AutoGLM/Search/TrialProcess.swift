@@ -42,7 +42,7 @@ final class TrialProcess {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var child: pid_t = 0
-        let err = aglm_spawn(executable, argv, envp, fd, &child)
+        let err = cprocess_spawn(executable, argv, envp, fd, &child)
         guard err == 0 else {
             throw SearchError("cannot start \(executable): \(String(cString: strerror(err)))")
         }

@@ -47,19 +47,24 @@ public final class Session {
     ///   checkpoint that is damaged or differs from the config, listing the differences).
     public convenience init(_ options: SessionOptions) throws {
         let (resolved, registry) = try options.resolve()
+        var parallel = DataParallel.single
+        if case .none = options.data {} else { parallel = try DataParallel.start(environment: options.environment, config: resolved.config) }
         let checkpointURL = try options.resumedCheckpoint()
         let checkpoint = try checkpointURL.map(Checkpoint.read)
-        let mode: RunDirectory.Mode
+        var mode: RunDirectory.Mode
         switch (checkpoint, options.data) {
         case (_, .none): mode = .readOnly
         case (let checkpoint?, _): mode = .resume(step: checkpoint.manifest.trainer.step)
         case (nil, _): mode = .create(overwrite: options.overwrite)
         }
+        if !parallel.isRoot { mode = .readOnly }  // rank 0 alone writes the run directory
         try self.init(resolved: resolved, registry: registry, data: options.data, mode: mode, log: options.log,
                       progress: options.progress, tokenizer: checkpoint?.tokenizer)
+        trainer.parallel = parallel
         if let checkpoint, let checkpointURL {
             try load(checkpoint, from: checkpointURL, allowConfigChange: options.allowConfigChange)
         }
+        try scope { try parallel.broadcast(model.parameters + trainer.optimizer.stateTensors.map(\.tensor)) }
     }
 
     /// A session for a configuration built in code: validated like one read from a file (every
@@ -102,7 +107,11 @@ public final class Session {
                               progress: ((TrainingProgress) -> TrainingProgress.Reply)?) throws -> Trainer {
         let config = resolved.config
         let (dataset, tokenizer) = try load(data, config: config, saved: saved, progress: progress)
-        let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
+        let shape = GPTConfig(config, vocabSize: tokenizer.count)
+        if let refusal = MemoryEstimate(model: shape, batch: config.train.batchSize).refusal() {
+            throw ConfigError(origin: nil, message: refusal)
+        }
+        let model = try GPT(config: shape, attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
                                               parameters: config.optimizer.parameters, modelParameters: model.parameters)
@@ -172,6 +181,11 @@ public final class Session {
 
     /// The resolved configuration.
     public var config: RunConfig { resolved.config }
+    /// "MPI rank R of N" when `mpirun` started this data-parallel session, nil for one process.
+    public var parallelism: String? { trainer.parallel.label }
+    /// Whether this session writes the run directory and reports progress: one process, or
+    /// rank 0 of an MPI job.
+    public var isRootRank: Bool { trainer.parallel.isRoot }
     /// Everything about the training that changes from step to step.
     public var state: TrainerState { trainer.state }
     /// The run directory.

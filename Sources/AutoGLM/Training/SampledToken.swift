@@ -17,7 +17,7 @@ public struct SampledToken: Sendable, Equatable {
     }
 
     /// log softmax(`logits`)[`index`], in double precision (max-shifted).
-    static func logProbability(of index: Int, in logits: UnsafeBufferPointer<Float>) -> Double {
+    public static func logProbability(of index: Int, in logits: UnsafeBufferPointer<Float>) -> Double {
         let top = Double(logits.max() ?? 0)
         let sum = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
         return Double(logits[index]) - top - log(sum)

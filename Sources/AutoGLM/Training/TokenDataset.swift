@@ -34,14 +34,19 @@ public struct TokenDataset: Sendable {
         Int(Double(count) * (1 - valFraction))
     }
 
-    /// A batch of `batch` windows of `seq` tokens at uniform random offsets in
-    /// [0, count − seq − 1), with targets shifted by one.
-    public static func batch(from tokens: [Int32], batch: Int, seq: Int,
-                             rng: inout RandomGenerator) -> (inputs: [Int32], targets: [Int32]) {
-        var inputs = [Int32](repeating: 0, count: batch * seq)
+    /// The start offsets of a batch of `batch` windows of `seq` tokens, uniform in
+    /// [0, count − seq − 1), drawn in row order. Every rank of a data-parallel run draws the
+    /// whole global batch's offsets and takes its rows, so row r of a step is the same whatever
+    /// the number of ranks (and of micro-batches).
+    public static func offsets(in tokens: [Int32], batch: Int, seq: Int, rng: inout RandomGenerator) -> [Int] {
+        (0..<batch).map { _ in rng.below(tokens.count - seq - 1) }
+    }
+
+    /// The windows of `seq` tokens starting at `offsets`, with targets shifted by one.
+    public static func windows(from tokens: [Int32], offsets: ArraySlice<Int>, seq: Int) -> (inputs: [Int32], targets: [Int32]) {
+        var inputs = [Int32](repeating: 0, count: offsets.count * seq)
         var targets = inputs
-        for b in 0..<batch {
-            let start = rng.below(tokens.count - seq - 1)
+        for (b, start) in offsets.enumerated() {
             for t in 0..<seq {
                 inputs[b * seq + t] = tokens[start + t]
                 targets[b * seq + t] = tokens[start + t + 1]

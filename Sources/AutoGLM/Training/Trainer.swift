@@ -34,6 +34,8 @@ final class Trainer {
     var stopRequested: () -> Bool = { false }
     /// Everything that changes while training.
     var state: TrainerState
+    /// This process's rank in data-parallel training (`single`: alone), set by the session.
+    var parallel = DataParallel.single
     /// The functions giving the learning rate (and, when configured, the clipping threshold and
     /// the micro-batches) of each step.
     private let hooks: TrainerHooks
@@ -101,6 +103,7 @@ final class Trainer {
             try emit(.trainEnd, &control)
             keep(control)
             try runDirectory.update { $0.status = state.step >= config.train.steps ? .finished : .stopped }
+            parallel.ended(failed: false)
         } catch {
             try fail(with: error, phase: phase, lastGood: lastGood)
         }
@@ -151,6 +154,7 @@ final class Trainer {
         if logged { logStep(skipped: skipped) }
         if report(.step, stepSeconds: seconds, logged: logged) == .stop || stopRequested() {
             control.stop = true
+            control.interrupted = true
             if !logged { logStep(skipped: skipped) }  // the last step of the run is always in the log
         }
     }
@@ -160,7 +164,11 @@ final class Trainer {
         try emit(.stepEnd, &control)
         let interval = config.train.evalInterval
         var evaluated = false
-        if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || control.stop || control.evaluate {
+        // A stop a callback asks for ends with an evaluation; an interruption from outside (a
+        // signal, `requestStop`, the progress receiver) does not, so that the run resumed from
+        // its checkpoint sees exactly the evaluations (and callback states) of an uninterrupted one.
+        let finalEvaluation = control.stop && !control.interrupted
+        if (interval > 0 && state.step % interval == 0) || state.step == config.train.steps || finalEvaluation || control.evaluate {
             control.evaluate = false
             state.metrics = try evaluate()
             evaluated = true
@@ -177,23 +185,29 @@ final class Trainer {
         }
     }
 
-    /// The loss and gradient of the batch: `train.batch_size` sequences split into
-    /// `accumulation` micro-batches whose losses are weighted by their share of the batch, so the
-    /// gradient equals the full batch's. Returns the mean loss and the global gradient norm.
-    private func forwardBackward(accumulation parts: Int, seq: Int) throws -> (Double, Double) {
+    /// The loss and gradient of the batch: `train.batch_size` sequences (this rank's share of
+    /// them, under MPI) split into `accumulation` micro-batches whose losses are weighted by
+    /// their share of the global batch, so the gradient equals the full batch's; under MPI the
+    /// ranks' gradients are summed during the last backward. Returns the mean loss and the
+    /// global gradient norm.
+    private func forwardBackward(accumulation: Int, seq: Int) throws -> (Double, Double) {
         let params = model.parameters
         for p in params { p.grad = nil }
         let batchSize = config.train.batchSize
-        var total = 0.0
+        let offsets = TokenDataset.offsets(in: dataset.train, batch: batchSize, seq: seq, rng: &state.batchRNG)
+        let mine = parallel.rows(of: batchSize)
+        let parts = min(accumulation, mine.count)
+        var total = 0.0, first = mine.lowerBound
         for part in 0..<parts {
-            let rows = batchSize / parts + (part < batchSize % parts ? 1 : 0)
-            let (x, y) = TokenDataset.batch(from: dataset.train, batch: rows, seq: seq, rng: &state.batchRNG)
+            let rows = mine.count / parts + (part < mine.count % parts ? 1 : 0)
+            let (x, y) = TokenDataset.windows(from: dataset.train, offsets: offsets[first..<first + rows], seq: seq)
+            first += rows
             let (loss, _) = try model.loss(ids: x, targets: y, batch: rows, seq: seq)
             let share = Float(rows) / Float(batchSize)
             total += Double(loss.item) * Double(share)
-            try Ops.affine(loss, scale: share, shift: 0).backward()
+            try parallel.backward(Ops.affine(loss, scale: share, shift: 0), parameters: params, lastMicroBatch: part == parts - 1)
         }
-        return (total, globalNorm(params))
+        return (try parallel.sum([total])[0], globalNorm(params))
     }
 
     /// What is not finite in a step (the loss, or the first parameter whose gradient holds a NaN
@@ -239,14 +253,17 @@ final class Trainer {
         }
         let seq = model.config.blockSize, batchSize = config.train.batchSize
         return try evaluate(batches: config.train.evalBatches, prefix: "val/") { _ in
-            let (x, y) = TokenDataset.batch(from: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
+            let offsets = TokenDataset.offsets(in: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
+            let (x, y) = TokenDataset.windows(from: dataset.validation, offsets: offsets[...], seq: seq)
             return EvaluationBatch(inputs: x, targets: y, rows: batchSize, seq: seq, weight: 1)
         }
     }
 
-    /// The one evaluation loop: the loss of each of `batches` batches that `batch` makes (called
-    /// with 0, 1, …), averaged with the batches' weights, and every evaluator's metrics over them
-    /// all, named `<prefix><metric>`. Reports `.evaluating` before the first batch and after each.
+    /// The one evaluation loop: the loss of each of `batches` global batches that `batch` makes
+    /// (called with 0, 1, …; each rank of a data-parallel run computes its rows), averaged with
+    /// the batches' weights, and every evaluator's metrics over them all (on rank 0, from the
+    /// gathered logits), named `<prefix><metric>`. Reports `.evaluating` before the first batch
+    /// and after each.
     func evaluate(batches: Int, prefix: String, batch: (Int) throws -> EvaluationBatch) throws -> [Metric] {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { state.evalSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
@@ -256,29 +273,40 @@ final class Trainer {
         try Autograd.withNoGrad {
             for index in 0..<batches {
                 let b = try batch(index)
-                let (loss, logits) = try model.loss(ids: b.inputs, targets: b.targets, batch: b.rows, seq: b.seq)
-                lossSum += Double(loss.item) * b.weight
+                let mine = parallel.rows(of: b.rows)
+                let x = Array(b.inputs[mine.lowerBound * b.seq..<mine.upperBound * b.seq])
+                let y = Array(b.targets[mine.lowerBound * b.seq..<mine.upperBound * b.seq])
+                let (loss, logits) = try model.loss(ids: x, targets: y, batch: mine.count, seq: b.seq)
+                lossSum += Double(loss.item) * b.weight * (Double(mine.count) / Double(b.rows))
                 weightSum += b.weight
-                for e in evaluators { try e.update(logits: logits, targets: b.targets) }
+                if !evaluators.isEmpty, let (all, targets) = try parallel.gather(logits: logits, targets: y, batchRows: b.rows, seq: b.seq) {
+                    for e in evaluators { try e.update(logits: all, targets: targets) }
+                }
                 _ = report(.evaluating(batch: index + 1, of: batches), stepSeconds: 0, logged: false)
             }
         }
-        var metrics = [Metric(name: prefix + "loss", value: lossSum / weightSum)]
-        for e in evaluators {
-            metrics += try e.compute().map { Metric(name: prefix + $0.name, value: $0.value) }
+        var metrics = [Metric(name: prefix + "loss", value: try parallel.sum([lossSum])[0] / weightSum)]
+        if parallel.isRoot {
+            for e in evaluators {
+                metrics += try e.compute().map { Metric(name: prefix + $0.name, value: $0.value) }
+            }
         }
-        return metrics
+        return try parallel.broadcast(metrics)
     }
 
     // MARK: Checkpoints
 
     /// Writes a checkpoint of the current state into the run directory (scoring it by
-    /// `checkpoint.best_metric` when that was evaluated at this step).
-    func checkpoint() throws {
+    /// `checkpoint.best_metric` when that was evaluated at this step). Under MPI every rank first
+    /// checks that all hold the same weights and optimizer state (unless `checkRanks` is false:
+    /// after a failure, which may be this rank's alone); rank 0 alone writes.
+    func checkpoint(checkRanks: Bool = true) throws {
         guard model.parameters.allSatisfy({ p in (0..<p.count).allSatisfy { p.data[$0].isFinite } }) else {
             HostLog.emit(.warning, "not checkpointing step \(state.step): the weights hold NaN or Inf; the last checkpoint keeps the last finite state")
             return
         }
+        if checkRanks { try parallel.checkInSync(model.parameters + optimizer.stateTensors.map(\.tensor), step: state.step) }
+        guard parallel.isRoot else { checkpointedStep = state.step; return }
         let metric = config.checkpoint.bestMetric
         let score = metric.isEmpty || evaluatedStep != state.step
             ? nil : state.metric(metric).map { (metric, $0, config.checkpoint.bestMode == .min) }
@@ -367,7 +395,7 @@ final class Trainer {
         case .beforeUpdate, .afterUpdate:
             if phase == .beforeUpdate { state = lastGood }
             do {
-                if checkpointedStep != state.step { try checkpoint() }
+                if checkpointedStep != state.step { try checkpoint(checkRanks: false) }
             } catch {
                 message += "; writing the last good state failed too: \(error)"
             }
@@ -378,15 +406,17 @@ final class Trainer {
             r.status = error is TrainingStopped ? .stopped : .failed
             r.error = message
         }
+        parallel.ended(failed: true)
         if error is TrainingStopped { throw error }
         throw TrainingFailed(message: message, underlying: error)
     }
 
     // MARK: Events and records
 
-    /// Delivers `event` to every callback with the current state.
+    /// Delivers `event` to every callback with the current state; under MPI the ranks' requests
+    /// are then combined, so every rank takes the same decisions.
     private func emit(_ event: TrainingEvent, _ control: inout TrainerControl) throws {
-        guard !callbacks.isEmpty else { return }  // the snapshot's /proc read serves callbacks only
+        guard !callbacks.isEmpty else { return try parallel.combine(&control) }  // the snapshot's /proc read serves callbacks only
         var snapshot = TrainerSnapshot()
         snapshot.step = state.step
         snapshot.maxSteps = config.train.steps
@@ -400,12 +430,16 @@ final class Trainer {
         snapshot.metrics = state.metrics
         snapshot.runDir = runDirectory.url.path
         snapshot.residentBytes = ProcessStats.residentBytes
+        snapshot.rank = parallel.rank
+        snapshot.worldSize = parallel.size
         for c in callbacks { try c.onEvent(event, state: snapshot, control: &control) }
+        try parallel.combine(&control)
     }
 
     /// Tells the progress receiver about the last step, an evaluation, or one underway.
     private func report(_ kind: TrainingProgress.Kind, stepSeconds: Double, logged: Bool) -> TrainingProgress.Reply {
-        progress(TrainingProgress(kind: kind, step: state.step, maxSteps: config.train.steps, loss: state.loss,
+        guard parallel.isRoot else { return .proceed }  // rank 0 alone reports progress
+        return progress(TrainingProgress(kind: kind, step: state.step, maxSteps: config.train.steps, loss: state.loss,
                                   lr: state.lr, gradNorm: state.gradNorm, stepSeconds: stepSeconds,
                                   tokensPerSecond: tokensPerSecond, elapsed: state.trainSeconds + state.evalSeconds,
                                   logged: logged, metrics: kind == .evaluation ? state.metrics : []))
@@ -421,6 +455,7 @@ final class Trainer {
                                      "elapsed_s": state.trainSeconds + state.evalSeconds,
                                      "accumulation_steps": state.accumulationSteps, "grad_clip": state.gradClip]
         if skipped { record["skipped"] = true }
+        if parallel.size > 1 { record["allreduce_wait_s"] = parallel.lastWaitSeconds }
         runDirectory.appendLog(record)
     }
 

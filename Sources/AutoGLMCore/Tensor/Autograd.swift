@@ -36,7 +36,12 @@ extension Tensor {
     /// element and its gradient is 1. Gradients accumulate into every reachable tensor that
     /// requires one; intermediate results drop their closures afterwards to free the graph.
     /// Throws when an op's backward fails (only plugin-supplied backward passes can).
-    public func backward(seed: Tensor? = nil) throws {
+    ///
+    /// `gradientFinal`, when given, is called once for each leaf that requires a gradient (a
+    /// parameter), as soon as the last op that uses it has run its closure: from then on this
+    /// backward adds nothing more to the leaf's `grad`, which data-parallel training uses to start
+    /// reducing it while the rest of the backward runs. Called on the calling thread.
+    public func backward(seed: Tensor? = nil, gradientFinal: ((Tensor) -> Void)? = nil) throws {
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
         // Iterative post-order DFS (graphs are deep: one node per op).
@@ -53,13 +58,28 @@ extension Tensor {
             precondition(count == 1, "backward() without a seed needs a one-element tensor, got \(shape)")
             accumulateGrad(Tensor(shape: shape, values: [1]))
         }
-        for node in order.reversed() {
-            guard let fn = node.backwardFn, let g = node.grad else { continue }
-            try fn(g)
-            // Free the graph as we go; intermediate gradients are no longer needed.
-            node.backwardFn = nil
-            node.parents = []
-            node.grad = nil
+        let finalAt = gradientFinal.map { _ in Self.leavesByLastUse(order) } ?? [:]
+        for (index, node) in order.reversed().enumerated() {
+            if let fn = node.backwardFn, let g = node.grad {
+                try fn(g)
+                // Free the graph as we go; intermediate gradients are no longer needed.
+                node.backwardFn = nil
+                node.parents = []
+                node.grad = nil
+            }
+            if let gradientFinal, let leaves = finalAt[index] { leaves.forEach(gradientFinal) }
         }
+    }
+
+    /// The leaves needing a gradient of the graph `order` (post-order), grouped by the position,
+    /// in the backward's reversed order, of the last op that feeds them.
+    private static func leavesByLastUse(_ order: [Tensor]) -> [Int: [Tensor]] {
+        var last: [ObjectIdentifier: (Int, Tensor)] = [:]
+        for (index, node) in order.reversed().enumerated() where node.backwardFn != nil {
+            for p in node.parents where p.requiresGrad && p.backwardFn == nil { last[ObjectIdentifier(p)] = (index, p) }
+        }
+        var byIndex: [Int: [Tensor]] = [:]
+        for (index, leaf) in last.values { byIndex[index, default: []].append(leaf) }
+        return byIndex
     }
 }

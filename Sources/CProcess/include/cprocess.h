@@ -17,6 +17,6 @@
  * the fork's, or the exec's (reported back through a close-on-exec pipe).
  * Thread-safe; blocks until the child has exec'd or failed to.
  */
-int aglm_spawn(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid);
+int cprocess_spawn(const char *path, char *const argv[], char *const envp[], int output_fd, pid_t *pid);
 
 #endif

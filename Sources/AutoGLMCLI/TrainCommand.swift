@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
             printError("the run directory keeps the last good state: resume with `autoglm train --resume \(c.run.dir)`")
             throw ExitCode(1)
         }
-        display.finished(result, runDirectory: c.run.dir)
+        if session.isRootRank { display.finished(result, runDirectory: c.run.dir) }  // under mpirun, rank 0 reports
         if let signal = signals.received {
             printError("stopped by \(signal) at step \(result.steps), checkpointed: resume with `autoglm train --resume \(c.run.dir)`")
             throw ExitCode(128 + signals.number)

@@ -3,9 +3,9 @@ import AutoGLM
 import Foundation
 
 /// The `autoglm` command: train GPT language models whose components are C plugins.
-@main
-struct AutoGLMCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct AutoGLMCommand: ParsableCommand {
+    /// The command's name, version and subcommands.
+    public static let configuration = CommandConfiguration(
         commandName: "autoglm",
         abstract: "Train GPT-style language models with attention variants, optimizers, evaluators and callbacks from C plugins.",
         version: "0.1.0",
@@ -13,8 +13,11 @@ struct AutoGLMCommand: ParsableCommand {
                       InitCommand.self, BenchCommand.self, PlotCommand.self, SearchCommand.self]
     )
 
+    /// An empty command (swift-argument-parser fills in the options).
+    public init() {}
+
     /// Checks the CPU and the process environment, then runs the command line.
-    static func main() {
+    public static func main() {
         ProcessSetup.prepare()
         main(nil)
     }

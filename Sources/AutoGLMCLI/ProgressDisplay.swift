@@ -105,11 +105,13 @@ final class ProgressDisplay: @unchecked Sendable {
             record(["kind": "start", "parameters": session.model.parameterCount, "train_tokens": session.dataset.train.count,
                     "val_tokens": session.dataset.validation.count, "vocab": session.tokenizer.count,
                     "attention": c.attention.name, "optimizer": c.optimizer.name, "max_steps": c.train.steps,
-                    "run_dir": c.run.dir, "step": session.state.step, "resumed_from": resume ?? NSNull()])
+                    "run_dir": c.run.dir, "step": session.state.step, "resumed_from": resume ?? NSNull(),
+                    "parallelism": session.parallelism ?? NSNull()])
         case .bar, .lines:
             let from = resume.map { " from step \(session.state.step) of \($0)" } ?? ""
             plain("training \(session.model.parameterCount) parameters on \(session.dataset.train.count) tokens "
-                  + "(vocab \(session.tokenizer.count)) with \(c.attention.name) + \(c.optimizer.name)\(from) → \(c.run.dir)")
+                  + "(vocab \(session.tokenizer.count)) with \(c.attention.name) + \(c.optimizer.name)\(from) → \(c.run.dir)"
+                  + (session.parallelism.map { " (\($0))" } ?? ""))
         case .quiet:
             break
         }

@@ -48,10 +48,9 @@ struct LogitsCommand: ParsableCommand {
         }
         for (position, row) in logits.enumerated() {
             let top = row.indices.sorted { row[$0] > row[$1] }.prefix(self.top)
-            let peak = Double(row.max() ?? 0)
-            let total = row.reduce(0.0) { $0 + exp(Double($1) - peak) }
             let listed = top.map { i in
-                "\(Self.quoted(tokenizer.decode([Int32(i)]))) \(String(format: "%.3f", exp(Double(row[i]) - peak) / total))"
+                let p = exp(row.withUnsafeBufferPointer { SampledToken.logProbability(of: i, in: $0) })
+                return "\(Self.quoted(tokenizer.decode([Int32(i)]))) \(String(format: "%.3f", p))"
             }
             print("\(position) \(Self.quoted(tokenizer.decode([ids[position]]))) -> " + listed.joined(separator: "  "))
         }
