@@ -9,7 +9,7 @@ public struct AutoGLMCommand: ParsableCommand {
         commandName: "autoglm",
         abstract: "Train GPT-style language models with attention variants, optimizers, evaluators and callbacks from C plugins.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, SampleCommand.self, PluginsCommand.self, CallCommand.self, ConfigCommand.self,
+        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, LogitsCommand.self, ExportCommand.self, PluginsCommand.self, CallCommand.self, ConfigCommand.self,
                       InitCommand.self, BenchCommand.self, PlotCommand.self, SearchCommand.self]
     )
 

@@ -29,31 +29,33 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 1337
 
+    @Flag(name: .customLong("no-echo"), help: "Print only the continuation, not the prompt before it.")
+    var noEcho = false
+
+    @Flag(help: "One JSON object on standard output: the prompt's and the continuation's token ids, and each new token's log-probability.")
+    var json = false
+
     func validate() throws {
         guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
         guard tokens >= 0 else { throw ValidationError("--tokens must be >= 0") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
-        _ = try choice()
-    }
-
-    /// `--checkpoint` as a choice.
-    func choice() throws -> RunDirectory.CheckpointChoice {
-        guard let choice = RunDirectory.CheckpointChoice(text: checkpoint) else {
-            throw ValidationError("--checkpoint must be latest, best or a step number, got '\(checkpoint)'")
-        }
-        return choice
+        _ = try TrainedRun.checkpoint(checkpoint)
+        if json && noEcho { throw ValidationError("--no-echo applies to text output; --json always gives the prompt and the continuation apart") }
     }
 
     func run() throws {
-        var options = SessionOptions()
-        options.resume = runDirectory
-        options.checkpoint = try choice()
-        options.data = .none
-        options.pluginDirectories = plugins.directories
-        options.environment = ProcessInfo.processInfo.environment.filter { $0.key == "AUTOGLM_PLUGIN_PATH" }
-        let session = try Session(options)
+        let session = try TrainedRun.open(runDirectory, checkpoint: checkpoint, plugins: plugins)
+        if json {
+            let made = try session.sampleTokens(prompt: prompt, tokens: tokens, temperature: temperature, topK: topK, seed: seed)
+            TrainedRun.printJSON([
+                "prompt": prompt, "prompt_ids": try session.tokenizer.encode(prompt).map(Int.init),
+                "text": made.map(\.text).joined(), "ids": made.map { Int($0.id) }, "logprobs": made.map(\.logProb),
+                "temperature": temperature, "top_k": topK, "seed": NSNumber(value: seed), "step": session.state.step,
+            ])
+            return
+        }
         let out = FileHandle.standardOutput
-        out.write(Data(prompt.utf8))
+        if !noEcho { out.write(Data(prompt.utf8)) }
         _ = try session.sample(prompt: prompt, tokens: tokens, temperature: temperature, topK: topK, seed: seed) { piece in
             out.write(Data(piece.utf8))  // streamed: a long sample shows as it is made
             return true

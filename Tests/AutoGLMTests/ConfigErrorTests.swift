@@ -60,11 +60,12 @@ final class ConfigErrorTests: ConfigTestCase {
     }
 
     func testParamsErrors() throws {
-        var path = try writeYAML("params:\n  early_stopping: { patience: 3 }\n", name: "a.yaml")
-        XCTAssertEqual(errorText(file: path), "\(path): params.early_stopping: callback 'early_stopping' is not listed in callbacks")
+        var path = try writeYAML("params:\n  early_stopping: { patience: 0 }\n", name: "a.yaml")
+        XCTAssertEqual(errorText(file: path), "\(path): params.early_stopping.patience must be >= 1, got 0",
+                       "validated though not listed")
         path = try writeYAML("evaluators: [accuracy]\nparams:\n  acuracy: { top_k: 3 }\n", name: "b.yaml")
         XCTAssertEqual(errorText(file: path),
-                       "\(path): params.acuracy: no listed evaluator or callback named 'acuracy' (did you mean 'accuracy'?)")
+                       "\(path): params.acuracy: no component named 'acuracy' (did you mean 'accuracy'?)")
         path = try writeYAML("callbacks: [early_stopping]\nparams:\n  early_stopping: { patiense: 3 }\n", name: "c.yaml")
         XCTAssertEqual(errorText(file: path),
                        "\(path): params.early_stopping.patiense: unknown key for callback 'early_stopping' (did you mean 'patience'?)")

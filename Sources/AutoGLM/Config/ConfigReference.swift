@@ -27,7 +27,8 @@ public enum ConfigReference {
             }
             if key.name == lastList {
                 rows.append("| `\(ConfigSchema.paramsSection).<name>.<param>` | | see `autoglm plugins show NAME` | "
-                            + "parameters of a listed \(listKinds.joined(separator: " or ")) |")
+                            + "parameters of any component, validated whether selected or not; used when it is (a listed "
+                            + "\(listKinds.joined(separator: " or ")), or a section's component: see Switch components) |")
             }
         }
         return rows.joined(separator: "\n")
@@ -71,7 +72,7 @@ public enum ConfigReference {
             list.names.compactMap { components?.schema(kind: list.kind, name: $0) }.filter { !$0.parameters.isEmpty }
         }
         if !parameterized.isEmpty {
-            lines += ["", "# parameters of the listed evaluators and callbacks", "\(ConfigSchema.paramsSection):"]
+            lines += ["", "# parameters of the listed evaluators and callbacks (params.NAME holds any component's)", "\(ConfigSchema.paramsSection):"]
             for component in parameterized {
                 lines.append("  \(component.name):")
                 for parameter in component.parameters {

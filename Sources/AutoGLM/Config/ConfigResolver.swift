@@ -74,18 +74,20 @@ struct ConfigResolver {
                             into: &selection)
         }
         let layout = Self.layout(layers.schema, selection, config: config)
-        try UnknownKeyCheck(layers: layers, schemas: schemas)
+        let setAside = try UnknownKeyCheck(layers: layers, schemas: schemas)
             .checkComponents(UnknownKeyCheck.Selected(bySection: Dictionary(selection.bySection, uniquingKeysWith: { a, _ in a }),
                                                       listed: selection.listed),
-                             knownKeys: layout.map(\.key))
+                             knownKeys: layout.map(\.key) + Self.parameterKeys(schemas))
         for (section, schema) in selection.bySection {
             config.store(ComponentSelection(kind: schema.kind, name: schema.name,
-                                            parameters: try parameters(of: schema, prefix: section + ".")))
+                                            parameters: try parameters(of: schema, prefix: section + ".",
+                                                                       alternative: Self.paramsPrefix(schema))))
         }
         for schema in selection.listed {
             config.store(ComponentSelection(kind: schema.kind, name: schema.name,
-                                            parameters: try parameters(of: schema, prefix: "\(ConfigSchema.paramsSection).\(schema.name).")))
+                                            parameters: try parameters(of: schema, prefix: Self.paramsPrefix(schema))))
         }
+        try checkUnselected(selection, setAside: setAside)
         try HostKeys.checkConsistency(config, sources: sources)
         return ResolvedConfig(config: config, layout: layout, sources: sources)
     }
@@ -243,13 +245,25 @@ struct ConfigResolver {
         }
     }
 
-    /// Every parameter of `schema` under `prefix`, from the layers or the declared default.
-    private mutating func parameters(of schema: ComponentSchema, prefix: String) throws -> [String: ParameterValue] {
+    /// Every parameter of `schema` under `prefix` (or `alternative`: a section component's
+    /// `params.<name>.` keys), from the layers or the declared default. When both keys are set,
+    /// the higher layer's wins; both in one layer is refused as ambiguous.
+    private mutating func parameters(of schema: ComponentSchema, prefix: String,
+                                     alternative: String? = nil) throws -> [String: ParameterValue] {
         var values: [String: ParameterValue] = [:]
         for spec in schema.parameters {
             let key = prefix + spec.name
-            if let (raw, source) = try layers.lookup(key, list: spec.kind == .floatList) {
-                values[spec.name] = try spec.validate(raw, key: key, source: source)
+            var found = try layers.lookup(key, list: spec.kind == .floatList).map { (key, $0.raw, $0.source) }
+            if let other = alternative.map({ $0 + spec.name }),
+               let (raw, source) = try layers.lookup(other, list: spec.kind == .floatList) {
+                let rank = layers.precedence(of: source) ?? .max
+                if let (_, _, first) = found, layers.precedence(of: first) == rank {
+                    throw source.error(key: key, "set twice, as \(key) and as \(other): keep one (\(key) applies to the selected \(schema.kind.rawValue), \(other) whenever \(schema.name) is selected)")
+                }
+                if found.map({ (layers.precedence(of: $0.2) ?? .max) > rank }) ?? true { found = (other, raw, source) }
+            }
+            if let (given, raw, source) = found {
+                values[spec.name] = try spec.validate(raw, key: given, source: source)
                 sources[key] = source
             } else {
                 values[spec.name] = try spec.validate(spec.defaultValue, key: key,
@@ -257,6 +271,46 @@ struct ConfigResolver {
             }
         }
         return values
+    }
+
+    /// `params.<name>.` of `schema`.
+    private static func paramsPrefix(_ schema: ComponentSchema) -> String {
+        "\(ConfigSchema.paramsSection).\(schema.name)."
+    }
+
+    /// The `params.<name>.<param>` key of every parameter of every component `schemas` holds.
+    private static func parameterKeys(_ schemas: any ComponentSchemaSource) -> [String] {
+        ComponentKind.allCases.flatMap { kind in
+            schemas.names(kind: kind).sorted().flatMap { name in
+                (schemas.schema(kind: kind, name: name)?.parameters ?? []).map { "\(ConfigSchema.paramsSection).\(name).\($0.name)" }
+            }
+        }
+    }
+
+    /// Validates what the config sets for components it does not select: every
+    /// `params.<name>.<param>` of an unselected component against that component's schema, and
+    /// each set-aside section key against the component its layer selects (logging that it is
+    /// not used).
+    private func checkUnselected(_ selection: Selection, setAside: [UnknownKeyCheck.SetAside]) throws {
+        let selected = Set(selection.bySection.map(\.schema.name) + selection.listed.map(\.name))
+        for kind in ComponentKind.allCases {
+            for name in schemas.names(kind: kind).sorted() where !selected.contains(name) {
+                for spec in schemas.schema(kind: kind, name: name)?.parameters ?? [] {
+                    let key = "\(ConfigSchema.paramsSection).\(name).\(spec.name)"
+                    if let (raw, source) = try layers.lookup(key, list: spec.kind == .floatList) {
+                        _ = try spec.validate(raw, key: key, source: source)
+                    }
+                }
+            }
+        }
+        for aside in setAside {
+            guard let spec = aside.schema.parameters.first(where: { $0.name == aside.key.split(separator: ".").last.map(String.init) }),
+                  let (raw, source) = try layers.lookup(aside.key, list: spec.kind == .floatList) else { continue }
+            _ = try spec.validate(raw, key: aside.key, source: source)
+            let section = String(aside.key.prefix { $0 != "." })
+            let now = selection.bySection.first { $0.section == section }?.schema.name ?? "?"
+            HostLog.emit(.warning, "\(source.description): \(aside.key) is a parameter of \(aside.schema.kind.rawValue) '\(aside.schema.name)', which that layer selects; the selected \(aside.schema.kind.rawValue) is '\(now)', so it is not used (keep settings of several components as \(ConfigSchema.paramsSection).\(aside.schema.name).\(spec.name))")
+        }
     }
 
     // MARK: Layout

@@ -63,14 +63,28 @@ struct UnknownKeyCheck {
         }
     }
 
+    /// A key under a component section that belongs to the component its layer was written
+    /// for, not to the one selected (`optimizer.betas` in a file written for adamw, with
+    /// `--set optimizer.name=sgd`): accepted, validated against `schema`, and not used.
+    struct SetAside {
+        /// Dotted key.
+        let key: String
+        /// Where it was set.
+        let source: ConfigSource
+        /// The component the key's layer selects, which declares it.
+        let schema: ComponentSchema
+    }
+
     /// Phase 2: unknown component keys (`attention.*`, `optimizer.*`, `params.*`) and unknown
-    /// `AUTOGLM_*` variables, given the selected components.
-    func checkComponents(_ selected: Selected, knownKeys: [String]) throws {
+    /// `AUTOGLM_*` variables, given the selected components. Returns the component keys set
+    /// aside (see `SetAside`).
+    func checkComponents(_ selected: Selected, knownKeys: [String]) throws -> [SetAside] {
+        var setAside: [SetAside] = []
         for (key, isNull, origin) in presentKeys {
             let parts = key.split(separator: ".").map(String.init)
             guard parts.count >= 2 else { continue }  // sections and lists: checked in phase 1
             if let schema = selected.bySection[parts[0]] {
-                try checkComponentKey(key, parts: parts, schema: schema, origin)
+                if let aside = try checkComponentKey(key, parts: parts, schema: schema, origin) { setAside.append(aside) }
             } else if parts[0] == ConfigSchema.paramsSection, parts.count >= 3 || !isNull {
                 try checkParamsKey(key, parts: parts, listed: selected.listed, origin)
             }
@@ -81,36 +95,49 @@ struct UnknownKeyCheck {
             let hint = Suggestion.hint(for: name, in: Array(byVariable.keys).sorted())
             throw ConfigSource.environment(name).error("unknown variable: no config key maps to it" + hint)
         }
+        return setAside
     }
 
     /// `attention.X` / `optimizer.X`: X must be a host key of the section or a parameter of the
-    /// selected component.
+    /// selected component — or of the component the key's layer selects, when that is another
+    /// (the key is then set aside).
     private func checkComponentKey(_ key: String, parts: [String], schema: ComponentSchema,
-                                   _ origin: ConfigSource) throws {
+                                   _ origin: ConfigSource) throws -> SetAside? {
         let hostOwned = layers.schema.keys.filter { $0.section == parts[0] }.map { $0.components.dropFirst().joined(separator: ".") }
         let params = schema.parameters.map(\.name)
         let rest = parts.dropFirst().joined(separator: ".")
-        if parts.count == 2, hostOwned.contains(rest) || params.contains(rest) { return }
+        if parts.count == 2, hostOwned.contains(rest) || params.contains(rest) { return nil }
+        let selecting = layers.schema.keys.first { hostKey in
+            if case .selects = hostKey.role { return hostKey.section == parts[0] } else { return false }
+        }
+        if parts.count == 2, let selecting, let name = layers.componentSelected(by: selecting.name, asSeenFrom: origin),
+           name != schema.name, let written = schemas?.schema(kind: schema.kind, name: name),
+           written.parameters.contains(where: { $0.name == rest }) {
+            return SetAside(key: key, source: origin, schema: written)
+        }
+        let elsewhere = schemas.map { source in
+            source.names(kind: schema.kind).sorted().filter { source.schema(kind: schema.kind, name: $0)?.parameters.contains { $0.name == rest } == true }
+        } ?? []
+        let section = ConfigSchema.paramsSection, kind = schema.kind.rawValue
+        let move = elsewhere.count == 1
+            ? " (a parameter of \(kind) '\(elsewhere[0])': set it as \(section).\(elsewhere[0]).\(rest), which applies whenever \(elsewhere[0]) is selected)"
+            : elsewhere.isEmpty ? "" : " (a parameter of the \(kind)s \(elsewhere.map { "'\($0)'" }.joined(separator: ", ")): set it as \(section).NAME.\(rest) of the one meant, which applies whenever it is selected)"
         throw origin.error(key: key, "unknown key for \(schema.kind.rawValue) '\(schema.name)'"
-                           + hint(rest, hostOwned + params, noParameters: params.isEmpty))
+                           + (move.isEmpty ? hint(rest, hostOwned + params, noParameters: params.isEmpty) : move))
     }
 
-    /// `params.C.P`: C must be a listed evaluator or callback and P one of its parameters.
+    /// `params.C.P`: C must be a component of some kind and P one of its parameters (whether C
+    /// is selected or not).
     private func checkParamsKey(_ key: String, parts: [String], listed: [ComponentSchema],
                                 _ origin: ConfigSource) throws {
         let name = parts[1]
-        guard let schema = listed.first(where: { $0.name == name }) else {
-            let listKeys = layers.schema.keys.compactMap { key -> (ComponentKind, String)? in
-                if case .lists(let kind) = key.role { return (kind, key.name) }
-                return nil
-            }
-            if let (kind, list) = listKeys.first(where: { schemas?.schema(kind: $0.0, name: name) != nil }) {
-                throw origin.error(key: "params.\(name)", "\(kind.rawValue) '\(name)' is not listed in \(list)")
-            }
-            throw origin.error(key: "params.\(name)", "no listed evaluator or callback named '\(name)'"
-                               + Suggestion.hint(for: name, in: listed.map(\.name)))
+        let named = listed.filter { $0.name == name } + ComponentKind.allCases.compactMap { schemas?.schema(kind: $0, name: name) }
+        guard let schema = named.first else {
+            let all = Set(ComponentKind.allCases.flatMap { schemas?.names(kind: $0) ?? [] }).sorted()
+            throw origin.error(key: "\(ConfigSchema.paramsSection).\(name)", "no component named '\(name)'"
+                               + Suggestion.hint(for: name, in: all))
         }
-        let params = schema.parameters.map(\.name)
+        let params = named.flatMap { $0.parameters.map(\.name) }
         let rest = parts.dropFirst(2).joined(separator: ".")
         if parts.count == 3, params.contains(rest) { return }
         throw origin.error(key: key, "unknown key for \(schema.kind.rawValue) '\(schema.name)'"

@@ -228,6 +228,50 @@ public final class Session {
         }
     }
 
+    /// Evaluates the whole `split` of `text` (nil: the run's corpus, `data.path`) in
+    /// consecutive blocks (`ConsecutiveBlocks`), not random batches: the mean loss over every
+    /// target and every evaluator's metrics over all of them. Deterministic: the same model and
+    /// text give the same numbers. Uses the trainer's evaluation loop (progress as `.evaluating`).
+    /// - Throws: `DataError` naming the text (unreadable, characters outside the vocabulary, a
+    ///   split of fewer than two tokens), or an evaluator's `PluginError`.
+    public func evaluate(split: EvaluationSplit, text: (content: String, source: String)? = nil) throws -> SplitEvaluation {
+        try scope {
+            let (tokens, source) = try SplitEvaluation.tokens(split, text: text, config: config, tokenizer: tokenizer)
+            let blocks = ConsecutiveBlocks(tokens: tokens, blockSize: model.config.blockSize, batchSize: config.train.batchSize)
+            let metrics = try trainer.evaluate(batches: blocks.batches, prefix: "", batch: blocks.batch)
+            return SplitEvaluation(split: split, source: source, step: trainer.state.step, tokens: tokens.count,
+                                   targets: blocks.targets, blocks: blocks.blocks, metrics: metrics)
+        }
+    }
+
+    /// `sample(prompt:…)` token by token: each new token with its id and its log-probability
+    /// under the model (`SampledToken`); `onToken` receives each as it is made and may return
+    /// false to stop early.
+    /// - Throws: `DataError` for a prompt with characters outside the vocabulary.
+    public func sampleTokens(prompt: String, tokens: Int, temperature: Double = 0.8, topK: Int = 0, seed: UInt64 = 1337,
+                             onToken: ((SampledToken) -> Bool)? = nil) throws -> [SampledToken] {
+        try scope {
+            try Sampler.tokens(model: model, tokenizer: tokenizer, prompt: prompt, count: tokens, temperature: temperature,
+                               topK: topK, seed: seed, onToken: onToken)
+        }
+    }
+
+    /// The model's logits for `text` in one forward pass: its ids and, per position i, the
+    /// `vocabulary` logits of the character after the first i + 1.
+    /// - Throws: `DataError` for an empty text, one longer than `model.block_size`, or one with
+    ///   characters outside the vocabulary.
+    public func logits(of text: String) throws -> (ids: [Int32], logits: [[Float]]) {
+        try scope {
+            let ids = try tokenizer.encode(text)
+            guard !ids.isEmpty, ids.count <= model.config.blockSize else {
+                throw DataError(message: "the input has \(ids.count) characters: give 1 to \(model.config.blockSize) (the model's block_size)")
+            }
+            let vocab = model.config.vocabSize
+            let logits = try Autograd.withNoGrad { try model.logits(ids: ids, batch: 1, seq: ids.count) }
+            return (ids, (0..<ids.count).map { Array(UnsafeBufferPointer(start: logits.data + $0 * vocab, count: vocab)) })
+        }
+    }
+
     /// The parameter named `name` (e.g. `blocks.0.attn.qkv.weight`), if the model has it.
     public func parameter(named name: String) -> Tensor? { model.parameters.first { $0.name == name } }
 

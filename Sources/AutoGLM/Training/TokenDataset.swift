@@ -20,12 +20,18 @@ public struct TokenDataset: Sendable {
 
     /// Splits `tokens`; both parts must hold more than `blockSize` tokens.
     public init(tokens: [Int32], valFraction: Double, blockSize: Int) throws {
-        let n = Int(Double(tokens.count) * (1 - valFraction))
+        let n = Self.trainCount(tokens.count, valFraction: valFraction)
         train = Array(tokens[..<n])
         validation = Array(tokens[n...])
         guard train.count > blockSize + 1, validation.count > blockSize + 1 else {
             throw DataError(message: "the corpus has \(tokens.count) tokens: too few for block_size \(blockSize) with val_fraction \(valFraction) (each split needs more than block_size + 1)")
         }
+    }
+
+    /// How many of `count` tokens are training tokens (the first ones) with `valFraction`
+    /// held out for validation.
+    static func trainCount(_ count: Int, valFraction: Double) -> Int {
+        Int(Double(count) * (1 - valFraction))
     }
 
     /// The start offsets of a batch of `batch` windows of `seq` tokens, uniform in

@@ -254,29 +254,44 @@ final class Trainer {
         guard !dataset.validation.isEmpty else {
             throw DataError(message: "this session was opened to sample a trained run and holds no validation data")
         }
+        let seq = model.config.blockSize, batchSize = config.train.batchSize
+        return try evaluate(batches: config.train.evalBatches, prefix: "val/") { _ in
+            let offsets = TokenDataset.offsets(in: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
+            let (x, y) = TokenDataset.windows(from: dataset.validation, offsets: offsets[...], seq: seq)
+            return EvaluationBatch(inputs: x, targets: y, rows: batchSize, seq: seq, weight: 1)
+        }
+    }
+
+    /// The one evaluation loop: the loss of each of `batches` global batches that `batch` makes
+    /// (called with 0, 1, …; each rank of a data-parallel run computes its rows), averaged with
+    /// the batches' weights, and every evaluator's metrics over them all (on rank 0, from the
+    /// gathered logits), named `<prefix><metric>`. Reports `.evaluating` before the first batch
+    /// and after each.
+    func evaluate(batches: Int, prefix: String, batch: (Int) throws -> EvaluationBatch) throws -> [Metric] {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { state.evalSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         for e in evaluators { try e.reset() }
-        var lossSum = 0.0
-        let seq = model.config.blockSize, batches = config.train.evalBatches, batchSize = config.train.batchSize
+        var lossSum = 0.0, weightSum = 0.0
         _ = report(.evaluating(batch: 0, of: batches), stepSeconds: 0, logged: false)
-        let mine = parallel.rows(of: batchSize)
         try Autograd.withNoGrad {
-            for batch in 1...batches {
-                let offsets = TokenDataset.offsets(in: dataset.validation, batch: batchSize, seq: seq, rng: &state.evalRNG)
-                let (x, y) = TokenDataset.windows(from: dataset.validation, offsets: offsets[mine], seq: seq)
-                let (loss, logits) = try model.loss(ids: x, targets: y, batch: mine.count, seq: seq)
-                lossSum += Double(loss.item) * (Double(mine.count) / Double(batchSize))
-                if !evaluators.isEmpty, let (all, targets) = try parallel.gather(logits: logits, targets: y, batchRows: batchSize, seq: seq) {
+            for index in 0..<batches {
+                let b = try batch(index)
+                let mine = parallel.rows(of: b.rows)
+                let x = Array(b.inputs[mine.lowerBound * b.seq..<mine.upperBound * b.seq])
+                let y = Array(b.targets[mine.lowerBound * b.seq..<mine.upperBound * b.seq])
+                let (loss, logits) = try model.loss(ids: x, targets: y, batch: mine.count, seq: b.seq)
+                lossSum += Double(loss.item) * b.weight * (Double(mine.count) / Double(b.rows))
+                weightSum += b.weight
+                if !evaluators.isEmpty, let (all, targets) = try parallel.gather(logits: logits, targets: y, batchRows: b.rows, seq: b.seq) {
                     for e in evaluators { try e.update(logits: all, targets: targets) }
                 }
-                _ = report(.evaluating(batch: batch, of: batches), stepSeconds: 0, logged: false)
+                _ = report(.evaluating(batch: index + 1, of: batches), stepSeconds: 0, logged: false)
             }
         }
-        var metrics = [Metric(name: "val/loss", value: try parallel.sum([lossSum])[0] / Double(batches))]
+        var metrics = [Metric(name: prefix + "loss", value: try parallel.sum([lossSum])[0] / weightSum)]
         if parallel.isRoot {
             for e in evaluators {
-                metrics += try e.compute().map { Metric(name: "val/\($0.name)", value: $0.value) }
+                metrics += try e.compute().map { Metric(name: prefix + $0.name, value: $0.value) }
             }
         }
         return try parallel.broadcast(metrics)
