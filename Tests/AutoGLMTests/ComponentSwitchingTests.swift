@@ -27,7 +27,7 @@ final class ComponentSwitchingTests: ConfigTestCase {
 
     func testSetAsideKeysAreStillValidatedAgainstTheirComponent() throws {
         let path = try writeYAML("optimizer:\n  name: adamw\n  betas: [0.8, 1.5]\n")
-        XCTAssertEqual(errorText(file: path, set: ["optimizer.name=sgd"]), "\(path): optimizer.betas[1] must be in [0, 1], got 1.5")
+        XCTAssertEqual(errorText(file: path, set: ["optimizer.name=sgd"]), "\(path): optimizer.betas[1] must be in [0, 1), got 1.5")
     }
 
     func testAFileWithoutANameIsWrittenForTheDefaultComponent() throws {

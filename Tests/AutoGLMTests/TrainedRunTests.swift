@@ -108,7 +108,9 @@ final class TrainedRunTests: XCTestCase {
             let (_, logits) = try session.logits(of: session.tokenizer.decode(context))
             let row = logits.last!.map(Double.init), top = row.max()!
             let expected = row[Int(token.id)] - top - log(row.reduce(0) { $0 + exp($1 - top) })
-            XCTAssertEqual(token.logProb, expected, accuracy: 1e-9)
+            // Sampling reads the logits through the KV cache, `logits` recomputes them: the same
+            // values up to float32 rounding of the different summation order.
+            XCTAssertEqual(token.logProb, expected, accuracy: 1e-6)
             XCTAssertLessThan(token.logProb, 0)
             context.append(token.id)
         }
