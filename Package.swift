@@ -16,22 +16,14 @@ let bundledPlugins: [String] = {
     }.sorted()
 }()
 
-/// The hot code (tensor kernels, bundled plugins) is compiled for AVX2/FMA (Haswell or newer,
-/// which the project's x86-64 machines are); `autoglm` checks the CPU at start-up and says so
-/// instead of crashing. Build with AUTOGLM_PORTABLE=1 for baseline x86-64.
-let portable = Context.environment["AUTOGLM_PORTABLE"] != nil
-#if arch(x86_64)
-let swiftCPUFlags = portable ? [] : ["-target-cpu", "haswell"]
-let cCPUFlags = portable ? [] : ["-march=haswell"]
-#else
-let swiftCPUFlags: [String] = []
-let cCPUFlags: [String] = []
-#endif
-
+/// Everything is compiled for baseline x86-64, so one build runs on any x86-64 CPU: the hot C
+/// kernels are compiled once per instruction set in the same build (`target` attributes:
+/// Sources/CKernels/kernels_*.c, bf16.c, the flash plugin) and chosen at run time from cpuid
+/// (`KernelPath`, config key `run.isa`).
 /// Optimisation flags for the C plugins (the host's kernels are Swift, built with -O by -c release).
 let pluginCFlags: [CSetting] = [
     .headerSearchPath("../../include"),
-    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags),
+    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"]),
 ]
 
 let package = Package(
@@ -56,16 +48,17 @@ let package = Package(
         // cairo's 2D drawing with SVG and PNG output, for `autoglm plot` (Debian: libcairo2-dev).
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
-        // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
+        // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial),
+        // one variant per instruction set; the bf16 GEMM; the worker pool.
         .target(
             name: "CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags)]
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"])]
         ),
         // Tensors, kernels and reverse-mode autograd.
         .target(
             name: "AutoGLMCore",
             dependencies: ["CBLAS", "CKernels"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"] + swiftCPUFlags), .swiftLanguageMode(.v5)]
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"]), .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config, run plots.
         .target(
@@ -84,8 +77,7 @@ let package = Package(
             dependencies: [
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
+            ]
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.

@@ -12,12 +12,6 @@ struct AutoGLMCommand: ParsableCommand {
         subcommands: [TrainCommand.self, SampleCommand.self, PluginsCommand.self, ConfigCommand.self, InitCommand.self,
                       BenchCommand.self, PlotCommand.self]
     )
-
-    /// Checks the CPU and the process environment, then runs the command line.
-    static func main() {
-        ProcessSetup.prepare()
-        main(nil)
-    }
 }
 
 /// Options shared by every command that loads plugins.

@@ -26,6 +26,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("attention-shape"), help: ArgumentHelp("Instead of training, time the attention's forward+backward on batch,heads,seq,head_dim.", valueName: "B,H,T,D"))
     var attentionShape: String?
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("A config override for the training benchmark (repeatable), e.g. train.precision=bf16, train.activation_checkpointing=blocks, run.isa=avx2.", valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+
     @Flag(help: "Instead of training, measure the cost of crossing the plugin boundary.")
     var boundary = false
 
@@ -44,6 +47,6 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("unknown preset '\(preset)'; use small or medium")
         }
         print(try ThroughputBenchmark.run(preset: p, pluginDirectories: plugins.directories, attention: attention,
-                                          threads: threads, steps: steps).json)
+                                          threads: threads, steps: steps, overrides: overrides).json)
     }
 }

@@ -15,6 +15,8 @@ public final class GPT {
     public let blocks: [TransformerBlock]
     /// Final LayerNorm weight [n_embd].
     public let finalNorm: Tensor
+    /// Whether the blocks' activations are recomputed in the backward (`train.activation_checkpointing`).
+    public var activationCheckpointing = ActivationCheckpointing.none
 
     /// Builds the model with nanoGPT's initialisation: N(0, 0.02) for matrices and embeddings,
     /// residual projections N(0, 0.02/sqrt(2·n_layer)), LayerNorm weights 1. One attention
@@ -55,7 +57,12 @@ public final class GPT {
             let positions = try Ops.slice(pos, dim: 0, start: 0, length: seq)
             x = try Ops.add(x, positions)
         }
-        for block in blocks { x = try block.forward(x) }
+        for block in blocks {
+            switch activationCheckpointing {
+            case .none: x = try block.forward(x)
+            case .blocks: x = try Ops.checkpoint(x, parameters: block.parameters) { try block.forward($0) }
+            }
+        }
         x = try Ops.layerNorm(x, weight: finalNorm, bias: nil, eps: 1e-5)
         return try Ops.linear(x, tokenEmbedding)
     }

@@ -64,6 +64,7 @@ public final class Session {
         self.log = log
         self.progress = progress
         let pool = WorkerPool(threads: config.train.threads)
+        pool.path = KernelReport.path(config)   // issue #18: the session's kernel path (run.isa)
         self.pool = pool
         let built = try pool.run {
             try HostLog.with(log) { try Self.build(config, resolved: resolved, registry: registry, data: data) }
@@ -90,6 +91,8 @@ public final class Session {
         }
         let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
+        model.activationCheckpointing = config.train.activationCheckpointing   // issue #18
+        HostLog.emit(.info, KernelReport.describe(config))                     // issue #18
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
                                               parameters: config.optimizer.parameters, modelParameters: model.parameters)
         let evaluators = try config.evaluators.map {
@@ -148,7 +151,8 @@ public final class Session {
     private func scope<T>(_ body: () throws -> T) throws -> T {
         guard busy.try() else { throw SessionError.busy }
         defer { busy.unlock() }
-        return try pool.run { try HostLog.with(log) { try body() } }
+        // issue #18: GEMM operands in the configured precision (train.precision)
+        return try pool.run { try HostLog.with(log) { try Autocast.with(config.train.precision) { try body() } } }
     }
 
     /// The trainer's progress receiver for an optional handler.
