@@ -14,7 +14,8 @@ final class ConfigLayeringTests: ConfigTestCase {
             "train.warmup_steps": .number(100), "train.min_lr": .number(1e-4), "train.lr_schedule": .string("cosine"),
             "train.grad_clip": .number(1), "train.eval_interval": .number(250), "train.eval_batches": .number(200),
             "train.log_interval": .number(10), "train.seed": .number(1337), "train.threads": .number(2),
-            "run.dir": .string("runs/latest"), "attention.name": .string("flash"), "optimizer.name": .string("adamw"),
+            "train.precision": .string("fp32"), "train.activation_checkpointing": .string("none"),
+            "run.dir": .string("runs/latest"), "run.isa": .string("auto"), "attention.name": .string("flash"), "optimizer.name": .string("adamw"),
             "optimizer.lr": .number(1e-3), "evaluators": .strings(["perplexity"]), "callbacks": .strings([]),
             "plugins.paths": .strings([]),
         ])
@@ -25,6 +26,9 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(c.train.lrSchedule, .cosine)
         XCTAssertEqual(c.train.minLR, 1e-4)
         XCTAssertEqual(c.run.dir, "runs/latest")
+        XCTAssertEqual(c.run.isa, .auto)
+        XCTAssertEqual(c.train.precision, .fp32)
+        XCTAssertEqual(c.train.activationCheckpointing, ActivationCheckpointing.none)
         XCTAssertEqual(c.attention, ComponentSelection(kind: .attention, name: "flash", parameters: ["block": .number(32)]))
         XCTAssertEqual(c.optimizer, ComponentSelection(kind: .optimizer, name: "adamw", parameters: [
             "betas": .list([0.9, 0.99]), "weight_decay": .number(0.1), "eps": .number(1e-8)]))
@@ -37,7 +41,8 @@ final class ConfigLayeringTests: ConfigTestCase {
             "data.path", "data.val_fraction", "model.n_layer", "model.n_head", "model.n_embd", "model.block_size",
             "model.position_embedding", "train.steps", "train.batch_size", "train.accumulation_steps",
             "train.warmup_steps", "train.min_lr", "train.lr_schedule", "train.grad_clip", "train.eval_interval",
-            "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "run.dir",
+            "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "train.precision",
+            "train.activation_checkpointing", "run.dir", "run.isa",
             "attention.name", "attention.block", "optimizer.name", "optimizer.lr", "optimizer.betas",
             "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "plugins.paths",
         ])
@@ -207,7 +212,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         let resolved = try resolve(set: ["train.steps=10", "callbacks=jsonl_log"])
         let json = resolved.jsonObject
         XCTAssertFalse(json.contains("\n"))
-        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_steps":1,"#), json)
+        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest","isa":"auto"},"train":{"accumulation_steps":1,"activation_checkpointing":"none","#), json)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let train = object?["train"] as? [String: Any]
         XCTAssertEqual(train?["steps"] as? Int, 10)

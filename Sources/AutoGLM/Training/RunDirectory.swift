@@ -11,6 +11,9 @@ public struct RunManifest: Codable, Sendable {
     public var attentionParameters: [String: String]
     /// Optimizer steps completed when the weights were written.
     public var step: Int
+    /// issue #18: the kernel path the run trained on (`run.isa` resolved: "avx512", ...); absent
+    /// in files written before it was recorded.
+    public var isa: String? = nil
 
     /// A parameter value as config text (lists comma-separated), which validation reads back.
     static func text(_ value: ParameterValue) -> String {
@@ -74,7 +77,8 @@ public final class RunDirectory {
                               metadata: ["format": "autoglm", "step": String(step)],
                               to: url.appendingPathComponent("model.safetensors"))
         let manifest = RunManifest(model: model.config, attention: attention.name,
-                                   attentionParameters: attention.parameters.mapValues(RunManifest.text), step: step)
+                                   attentionParameters: attention.parameters.mapValues(RunManifest.text), step: step,
+                                   isa: Kernels.path.name)   // issue #18: the session's pool's path
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: url.appendingPathComponent("run.json"), options: .atomic)
