@@ -126,4 +126,41 @@ final class MixedPrecisionTests: XCTestCase {
             }
         }
     }
+
+    /// `autoglm bench` names the path, OpenBLAS's kernels, the precision and how bf16 GEMMs ran.
+    func testTheBenchmarkNamesThePathAndThePrecision() throws {
+        let isa: ISAChoice = KernelPath.detected >= .avx2 ? .avx2 : .baseline
+        let result = try ThroughputBenchmark.run(preset: ThroughputBenchmark.presets["small"]!, threads: 2, warmup: 0, steps: 1,
+                                                 overrides: ["train.precision=bf16", "run.isa=\(isa.rawValue)",
+                                                             "train.activation_checkpointing=blocks"])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as? [String: Any])
+        XCTAssertEqual(json["isa"] as? String, isa.rawValue)
+        XCTAssertEqual(json["cpu_isa"] as? String, KernelPath.detected.name)
+        XCTAssertEqual(json["precision"] as? String, "bf16")
+        XCTAssertEqual(json["bf16_gemm"] as? String, "rounded_sgemm")
+        XCTAssertEqual(json["activation_checkpointing"] as? String, "blocks")
+        XCTAssertNotNil(json["blas_core"] as? String)
+    }
+
+    /// A path the CPU cannot run is refused with the key, its source and what to do.
+    func testAPathAboveTheCPUsIsAConfigError() throws {
+        guard KernelPath.detected < .avx512BF16 else {
+            throw XCTSkip("this CPU runs every path (up to avx512_bf16): none is above it")
+        }
+        var c = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("bf16").path, steps: 1)
+        c.run.isa = .avx512BF16
+        XCTAssertThrowsError(try TrainingTests.session(c)) {
+            XCTAssertTrue("\($0)".contains("run.isa (avx512_bf16"), "\($0)")
+            XCTAssertTrue("\($0)".contains("use auto or a lower path"), "\($0)")
+        }
+    }
+
+    /// The run records its path in run.json.
+    func testRunJSONRecordsThePath() throws {
+        var c = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("bf16").path, steps: 1)
+        c.run.isa = .baseline
+        _ = try TrainingTests.session(c).train()
+        let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: c.run.dir + "/run.json")))
+        XCTAssertEqual(manifest.isa, "baseline")
+    }
 }
