@@ -9,8 +9,8 @@ struct AutoGLMCommand: ParsableCommand {
         commandName: "autoglm",
         abstract: "Train GPT-style language models with attention variants, optimizers, evaluators and callbacks from C plugins.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, SampleCommand.self, PluginsCommand.self, ConfigCommand.self, InitCommand.self,
-                      BenchCommand.self, PlotCommand.self]
+        subcommands: [TrainCommand.self, SampleCommand.self, PluginsCommand.self, CallCommand.self, ConfigCommand.self,
+                      InitCommand.self, BenchCommand.self, PlotCommand.self, SearchCommand.self]
     )
 }
 

@@ -36,9 +36,16 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead of training, measure the cost of crossing the plugin boundary.")
     var boundary = false
 
+    @Flag(help: "Instead of training, measure one call of a function registered by prototype (libffi).")
+    var ffi = false
+
     func run() throws {
         guard let precision = Precision(rawValue: precision) else {
             throw ValidationError("unknown precision '\(precision)'; use fp32 or bf16")
+        }
+        if ffi {
+            print(try FunctionCallBenchmark.run(registry: plugins.registry()))
+            return
         }
         if boundary {
             print(try BoundaryBenchmark.run(registry: plugins.registry()))

@@ -6,15 +6,15 @@ import Foundation
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
-        abstract: "List the components found on the plugin search path, and the files that failed to load.",
-        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self],
+        abstract: "List the components and functions found on the plugin search path, and the files that failed to load.",
+        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self, NewPlugin.self],
         defaultSubcommand: ListPlugins.self
     )
 }
 
 /// `autoglm plugins [list]`.
 struct ListPlugins: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every component and every failed file.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every component, every function and every failed file.")
 
     @OptionGroup var plugins: PluginOptions
 
@@ -24,6 +24,12 @@ struct ListPlugins: ParsableCommand {
             [c.kind.rawValue, c.name, c.version, "ABI \(c.abi)", URL(fileURLWithPath: c.file).lastPathComponent, c.summary]
         }
         print(Table.render(header: ["KIND", "NAME", "VERSION", "ABI", "FILE", "SUMMARY"], rows: rows))
+        let functions = registry.allFunctions
+        if !functions.isEmpty {
+            print("\nFunctions:")
+            print(Table.render(header: ["NAME", "FILE", "PROTOTYPE"],
+                               rows: functions.map { [$0.name, URL(fileURLWithPath: $0.file).lastPathComponent, $0.prototype] }))
+        }
         if !registry.libraries.isEmpty {
             print("\nLibraries:")
             for lib in registry.libraries { print("  \(lib.file)  (\(lib.name) \(lib.version), ABI \(lib.abi))") }
@@ -37,20 +43,22 @@ struct ListPlugins: ParsableCommand {
 
 /// `autoglm plugins show NAME`.
 struct ShowPlugin: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a component's description and parameter schema.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a component's description and parameter schema, or a function's prototype.")
 
     @OptionGroup var plugins: PluginOptions
 
-    @Argument(help: "Component name, e.g. adamw.")
+    @Argument(help: "Component or function name, e.g. adamw or warmup_cosine.")
     var name: String
 
     func run() throws {
         let registry = plugins.registry()
         let found = registry.info(named: name)
-        guard !found.isEmpty else {
-            let all = registry.allComponents.map(\.name)
-            throw ValidationError("no component named '\(name)'\(Suggestion.hint(for: name, in: all)); run `autoglm plugins` to list them")
+        let function = registry.function(named: name)
+        guard !found.isEmpty || function != nil else {
+            let all = registry.allComponents.map(\.name) + registry.allFunctions.map(\.name)
+            throw ValidationError("no component or function named '\(name)'\(Suggestion.hint(for: name, in: all)); run `autoglm plugins` to list them")
         }
+        if let function { FunctionDescription.print(function) }
         for c in found {
             print("\(c.name) — \(c.kind.rawValue) \(c.version)")
             print("  \(c.summary)")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import AutoGLM
-import AutoGLMCore
 import Foundation
 
 /// `autoglm sample`: generate text from a trained run.
@@ -9,8 +8,11 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginOptions
 
-    @Option(name: .customLong("run"), help: "The run directory written by `autoglm train`.")
+    @Option(name: .customLong("run"), help: "A run directory written by `autoglm train`, or one of its checkpoint directories.")
     var runDirectory: String = "runs/latest"
+
+    @Option(help: ArgumentHelp("Which checkpoint of the run: latest, best, or a step number.", valueName: "latest|best|STEP"))
+    var checkpoint: String = "latest"
 
     @Option(help: "Text to continue (every character must be in the run's vocabulary).")
     var prompt: String = "\n"
@@ -31,14 +33,31 @@ struct SampleCommand: ParsableCommand {
         guard temperature > 0 else { throw ValidationError("--temperature must be > 0") }
         guard tokens >= 0 else { throw ValidationError("--tokens must be >= 0") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
+        _ = try choice()
+    }
+
+    /// `--checkpoint` as a choice.
+    func choice() throws -> RunDirectory.CheckpointChoice {
+        guard let choice = RunDirectory.CheckpointChoice(text: checkpoint) else {
+            throw ValidationError("--checkpoint must be latest, best or a step number, got '\(checkpoint)'")
+        }
+        return choice
     }
 
     func run() throws {
-        let trained = try TrainedRun(path: runDirectory, registry: plugins.registry())
-        let ids = try trained.tokenizer.encode(prompt)
-        var rng = RandomGenerator(seed: seed)
-        let out = try Sampler.generate(model: trained.model, prompt: ids, count: tokens, temperature: temperature,
-                                       topK: topK, rng: &rng)
-        print(prompt + trained.tokenizer.decode(out))
+        var options = SessionOptions()
+        options.resume = runDirectory
+        options.checkpoint = try choice()
+        options.data = .none
+        options.pluginDirectories = plugins.directories
+        options.environment = ProcessInfo.processInfo.environment.filter { $0.key == "AUTOGLM_PLUGIN_PATH" }
+        let session = try Session(options)
+        let out = FileHandle.standardOutput
+        out.write(Data(prompt.utf8))
+        _ = try session.sample(prompt: prompt, tokens: tokens, temperature: temperature, topK: topK, seed: seed) { piece in
+            out.write(Data(piece.utf8))  // streamed: a long sample shows as it is made
+            return true
+        }
+        out.write(Data("\n".utf8))
     }
 }

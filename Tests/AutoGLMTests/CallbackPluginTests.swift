@@ -22,7 +22,7 @@ final class CallbackPluginTests: XCTestCase {
         func valLoss() -> [Double] { evaluations.map { $0.metrics["val/loss"]! } }
     }
 
-    private final class Box { var session: Session? }
+    private final class Box { weak var session: Session? }
 
     private func options(steps: Int, evalInterval: Int, callbacks: [(String, [String: ParameterValue])]) throws -> RunConfig {
         var c = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("cb").path, steps: steps)
@@ -34,16 +34,17 @@ final class CallbackPluginTests: XCTestCase {
     }
 
     /// Trains with `config`; `atEvaluation` runs while the evaluated weights are in the model.
-    private func train(_ config: RunConfig, atEvaluation: ((Session, Int) -> Void)? = nil) throws -> Run {
+    private func train(_ config: RunConfig, overwrite: Bool = false, atEvaluation: ((Session, Int) -> Void)? = nil) throws -> Run {
         var evaluations: [(step: Int, metrics: [String: Double])] = []
         var lrs: [Int: Double] = [:]
         let box = Box()
-        let session = try TrainingTests.session(config, registry: Self.registry) { p in
+        let session = try TrainingTests.session(config, registry: Self.registry, overwrite: overwrite) { p in
             switch p.kind {
             case .step: lrs[p.step] = p.lr
             case .evaluation:
                 evaluations.append((p.step, Dictionary(uniqueKeysWithValues: p.metrics.map { ($0.name, $0.value) })))
                 if let session = box.session { atEvaluation?(session, p.step) }
+            case .evaluating, .readingData, .tokenizing: break
             }
         }
         box.session = session
@@ -189,12 +190,15 @@ final class CallbackPluginTests: XCTestCase {
     /// before that step.
     private func assertLearningRates(_ run: Run, _ config: RunConfig, scales: [Double],
                                      file: StaticString = #filePath, line: UInt = #line) {
-        let schedule = LearningRateSchedule(config)
+        let t = config.train
+        func lr(at step: Int) -> Double {
+            NanoGPTSchedule.lr(step, peak: config.lr, minLR: t.minLR, warmup: t.warmupSteps, total: t.steps, shape: .cosine)
+        }
         XCTAssertEqual(run.lrs.count, run.result.steps, file: file, line: line)
         for step in 1...run.result.steps {
             let before = run.evaluations.enumerated().filter { $0.element.step < step }.map(\.offset).last
             let scale = before.map { scales[$0] } ?? 1
-            let expected = schedule.lr(at: step - 1) * scale
+            let expected = lr(at: step - 1) * scale
             XCTAssertEqual(run.lrs[step]!, expected, accuracy: expected * 1e-12, "step \(step)", file: file, line: line)
         }
     }
@@ -257,6 +261,7 @@ final class CallbackPluginTests: XCTestCase {
         // A learning rate of 1e30 makes the weights overflow within a few steps.
         func diverging(_ callbacks: [(String, [String: ParameterValue])]) throws -> RunConfig {
             var o = try options(steps: 12, evalInterval: 0, callbacks: callbacks)
+            o.train.onNonfinite = .ignore  // the host would stop at the first non-finite step itself
             o.lr = 1e30
             o.train.minLR = 1e30
             o.train.warmupSteps = 0
@@ -292,61 +297,45 @@ final class CallbackPluginTests: XCTestCase {
 
     // MARK: - checkpoint_every
 
-    func testCheckpointEverySavesPeriodicallyAndKeepsTheBestWeights() throws {
-        // Mode max on val/loss, which falls while training: the best weights are early ones, not
-        // the final model.safetensors.
-        let params: [String: ParameterValue] = ["every": .number(3), "monitor": .string("val/loss"), "mode": .string("max")]
-        let o = try options(steps: 16, evalInterval: 4, callbacks: [
-            ("checkpoint_every", params), ("jsonl_log", ["file": .string("events.jsonl"), "every": .number(1000)]),
+    func testCheckpointEveryAsksForCheckpointsAndTheHostKeepsTheBest() throws {
+        // Mode max on val/loss, which falls while training: the best checkpoint is an early one,
+        // kept beside the last `keep_last`.
+        var o = try options(steps: 16, evalInterval: 4, callbacks: [
+            ("checkpoint_every", ["every": .number(3)]), ("jsonl_log", ["file": .string("events.jsonl"), "every": .number(1000)]),
         ])
+        o.checkpoint.bestMode = .max
+        o.checkpoint.keepLast = 2
         var snapshots: [Int: [String: [Float]]] = [:]
         let run = try train(o) { session, step in
             snapshots[step] = Dictionary(uniqueKeysWithValues: session.model.parameters.map { ($0.name ?? "", $0.values) })
         }
         // The best evaluation: strictly higher than every earlier one.
-        var best = -Double.infinity, bestStep = -1, improvements: [Int] = []
-        for e in run.evaluations where e.metrics["val/loss"]! > best {
-            best = e.metrics["val/loss"]!; bestStep = e.step; improvements.append(e.step)
-        }
-        // Saves: every 3 steps, and at each evaluation that improved (so the copy is exact).
+        var best = -Double.infinity, bestStep = -1
+        for e in run.evaluations where e.metrics["val/loss"]! > best { best = e.metrics["val/loss"]!; bestStep = e.step }
+        // Saves: every 3 steps (the callback) and at every evaluation (the host's default).
         let events = try String(contentsOf: run.dir.appendingPathComponent("events.jsonl"), encoding: .utf8).split(separator: "\n")
         let saves = try events.compactMap { line -> Int? in
             let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Foundation.Data(line.utf8)) as? [String: Any])
             return record["event"] as? String == "save" ? (record["step"] as? Int) : nil
         }
-        XCTAssertEqual(saves, Array(Set([3, 6, 9, 12, 15] + improvements)).sorted())
+        XCTAssertEqual(saves, Array(Set([3, 6, 9, 12, 15, 4, 8, 16])).sorted())
 
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: run.dir.appendingPathComponent("best.json"))) as? [String: Any])
-        XCTAssertEqual(json["step"] as? Int, bestStep)
-        XCTAssertEqual(json["metric"] as? String, "val/loss")
-        XCTAssertEqual(json["mode"] as? String, "max")
-        // The value's text must read back as the same double (JSONSerialization's own number
-        // parsing may round differently on Linux, so the text is read with Double(_:)).
-        let text = try String(contentsOf: run.dir.appendingPathComponent("best.json"), encoding: .utf8)
-        let valueText = try XCTUnwrap(text.components(separatedBy: "\"value\":").last?.split(separator: ",").first)
-        XCTAssertEqual(Double(valueText), best)
-        let stored = try Safetensors.read(from: run.dir.appendingPathComponent("best.safetensors")).tensors
+        let record = try RunDirectory.readRecord(run.dir)
+        XCTAssertEqual(record.status, .finished)
+        XCTAssertEqual(record.best?.step, bestStep)
+        XCTAssertEqual(record.best?.metric, "val/loss")
+        XCTAssertEqual(record.best?.value, best)
+        XCTAssertEqual(record.latest, "checkpoints/step-00000016")
+        let kept = Set(["checkpoints/step-00000015", "checkpoints/step-00000016", "checkpoints/step-\(String(format: "%08d", bestStep))"])
+        XCTAssertEqual(Set(record.checkpoints), kept, "the last two and the best")
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: run.dir.appendingPathComponent("checkpoints").path)
+        XCTAssertEqual(Set(onDisk.map { "checkpoints/" + $0 }), kept, "the others are deleted")
+        let stored = try Safetensors.read(from: RunDirectory.checkpoint(at: run.dir.path, .best)
+            .appendingPathComponent("model.safetensors")).tensors
         let expected = try XCTUnwrap(snapshots[bestStep])
         XCTAssertEqual(Set(stored.keys), Set(expected.keys))
         for (name, values) in expected { XCTAssertEqual(stored[name]?.values, values, name) }
-        if bestStep != run.evaluations.last!.step {  // then the best differs from the final weights
-            let final = try Safetensors.read(from: run.dir.appendingPathComponent("model.safetensors")).tensors
-            XCTAssertTrue(expected.contains { final[$0.key]?.values != $0.value }, "best.safetensors must not be the final model")
-        }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: run.dir.appendingPathComponent("best.safetensors.tmp").path))
-    }
-
-    func testCheckpointEveryStateKeepsTheBestAcrossAResume() throws {
-        let params: [String: ParameterValue] = ["every": .number(0), "monitor": .string("val/accuracy"), "mode": .string("max")]
-        let a = try callback("checkpoint_every", params)
-        XCTAssertTrue(try evaluate(a, step: 4, [("val/accuracy", 0.3)]).save, "a new best requests a checkpoint")
-        XCTAssertFalse(try evaluate(a, step: 8, [("val/accuracy", 0.2)]).save)
-        let bytes = try XCTUnwrap(try a.saveState())
-        let b = try callback("checkpoint_every", params)
-        try b.loadState(bytes)
-        XCTAssertEqual(try b.saveState(), bytes)
-        XCTAssertFalse(try evaluate(b, step: 12, [("val/accuracy", 0.25)]).save, "0.25 is below the restored best 0.3")
-        XCTAssertTrue(try evaluate(b, step: 16, [("val/accuracy", 0.35)]).save)
+        XCTAssertNotEqual(bestStep, 16, "val/loss falls, so with mode max the best is not the last")
     }
 
     // MARK: - csv_log
@@ -389,17 +378,26 @@ final class CallbackPluginTests: XCTestCase {
 
         // A resumed run appends under the same header; a metric the first evaluation did not
         // report (val/macro_f1) gets no column, a missing one (val/accuracy) an empty cell.
-        var again = try options(steps: 5, evalInterval: 5, callbacks: [("csv_log", csv)])
-        again.run.dir = run.dir.path
-        again.evaluators = [ComponentSelection(kind: .evaluator, name: "perplexity"), ComponentSelection(kind: .evaluator, name: "macro_f1")]
-        let second = try train(again)
+        var resume = SessionOptions()
+        resume.resume = run.dir.path
+        resume.allowConfigChange = true
+        resume.data = .text(TrainingTests.corpus)
+        resume.overrides = ["train.steps=17", "evaluators=perplexity,macro_f1"]
+        var secondEvaluations: [[String: Double]] = []
+        resume.progress = { p in
+            if p.kind == .evaluation { secondEvaluations.append(Dictionary(uniqueKeysWithValues: p.metrics.map { ($0.name, $0.value) })) }
+            return .proceed
+        }
+        let resumed = try Session(resume)
+        XCTAssertEqual(resumed.state.step, 12)
+        XCTAssertEqual(try resumed.train().steps, 17)
         let all = try String(contentsOf: run.dir.appendingPathComponent("curve.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(all.filter { $0.hasPrefix("step,") }.count, 1, "one header")
-        XCTAssertEqual(all.count, lines.count + 2, "rows of steps 3 and 5 appended")
+        XCTAssertEqual(all.count, lines.count + 2, "rows of steps 15 and 17 appended")
         let appended = all.suffix(2).map(cells)
-        XCTAssertEqual(appended.map { Int($0[0])! }, [3, 5])
+        XCTAssertEqual(appended.map { Int($0[0])! }, [15, 17])
         XCTAssertEqual(appended.map(\.count), [10, 10])
-        let m = second.evaluations.last!.metrics
+        let m = try XCTUnwrap(secondEvaluations.last)
         XCTAssertEqual(Double(appended[1][6]), m["val/loss"])
         XCTAssertEqual(Double(appended[1][7]), m["val/perplexity"])
         XCTAssertEqual(appended[1][9], "", "val/accuracy was not reported")

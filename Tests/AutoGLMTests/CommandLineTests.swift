@@ -60,4 +60,49 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains(file) && output.contains("optimizer.lrr") && output.contains("did you mean 'lr'"), output)
     }
+
+    func testCallEvaluatesAFunctionAndNamesBadArguments() throws {
+        let args = ["call", "warmup_cosine", "step=500", "base_lr=0.001", "warmup=100", "total=2000"]
+        let ok = try autoglm(args + ["min_lr=0.0001"])
+        XCTAssertEqual(ok.status, 0, ok.output)
+        let expected = NanoGPTSchedule.lr(500, peak: 0.001, minLR: 0.0001, warmup: 100, total: 2000, shape: .cosine)
+        XCTAssertEqual(ok.output.trimmingCharacters(in: .whitespacesAndNewlines), "\(expected)")
+        let prototype = "double warmup_cosine(int64_t step, double base_lr, int64_t warmup, int64_t total, double min_lr)"
+        for (arguments, message) in [(args, "missing argument 'min_lr' (double)"),
+                                     (args + ["min_lr=0.0001", "min_rl=1"], "unknown argument 'min_rl' (did you mean 'min_lr'?)"),
+                                     (args + ["min_lr=small"], "argument 'min_lr' is double: 'small' is not a number")] {
+            let bad = try autoglm(arguments)
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.output.contains(message) && bad.output.contains(prototype), bad.output)
+        }
+        let unknown = try autoglm(["call", "warmup_cosin", "step=1"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.output.contains("no function named 'warmup_cosin' (did you mean 'warmup_cosine'?)"), unknown.output)
+    }
+
+    func testCallPrintsTheBuffersAFunctionWrites() throws {
+        let dir = try PluginBuilder.temporaryDirectory()
+        try PluginBuilder.compileFixture("function_plugin.c", into: dir)
+        let sum = try autoglm(["call", "--plugins", dir.path, "scaled_sum", "x=1,2,3.5", "scale=2"])
+        XCTAssertEqual(sum.status, 0, sum.output)
+        XCTAssertEqual(sum.output.trimmingCharacters(in: .whitespacesAndNewlines), "13.0")
+        let scaled = try autoglm(["call", "--plugins", dir.path, "scale_in_place", "x=1,-2,0.5", "factor=4"])
+        XCTAssertEqual(scaled.status, 0, scaled.output)
+        XCTAssertEqual(scaled.output.trimmingCharacters(in: .whitespacesAndNewlines), "x=4.0,-8.0,2.0")  // void: only the buffer
+    }
+
+    func testPluginsListsAndShowsFunctions() throws {
+        let list = try autoglm(["plugins"])
+        XCTAssertEqual(list.status, 0, list.output)
+        for expected in ["Functions:", "warmup_cosine", "libaglm_lr_schedules.so",
+                         "double one_cycle(int64_t step, double max_lr, int64_t total, double pct_start, double div_factor, double final_div_factor)"] {
+            XCTAssertTrue(list.output.contains(expected), "missing '\(expected)' in:\n\(list.output)")
+        }
+        let show = try autoglm(["plugins", "show", "warmup_stable_decay"])
+        XCTAssertEqual(show.status, 0, show.output)
+        for expected in ["warmup_stable_decay — function", "WSD: linear warmup", "(ABI 1.3)", "decay    int64_t",
+                         "example: autoglm call warmup_stable_decay step=1900 base_lr=0.001"] {
+            XCTAssertTrue(show.output.contains(expected), "missing '\(expected)' in:\n\(show.output)")
+        }
+    }
 }

@@ -160,7 +160,7 @@ final class MixedPrecisionTests: XCTestCase {
         var c = TrainingTests.config(runDir: try PluginBuilder.temporaryDirectory("bf16").path, steps: 1)
         c.run.isa = .baseline
         _ = try TrainingTests.session(c).train()
-        let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: c.run.dir + "/run.json")))
-        XCTAssertEqual(manifest.isa, "baseline")
+        let record = try RunDirectory.readRecord(URL(fileURLWithPath: c.run.dir))
+        XCTAssertEqual(record.isa, "baseline")
     }
 }

@@ -27,9 +27,10 @@ final class SessionTests: XCTestCase {
         var metrics: [Metric]
     }
 
+    /// Trains `config` from scratch (replacing an earlier run of it).
     private func run(_ config: RunConfig) throws -> Outcome {
         var losses: [Double] = []
-        let session = try TrainingTests.session(config) { p in if p.kind == .step { losses.append(p.loss) } }
+        let session = try TrainingTests.session(config, overwrite: true) { p in if p.kind == .step { losses.append(p.loss) } }
         let result = try session.train()
         return Outcome(weights: weights(session), losses: losses, metrics: result.metrics)
     }
@@ -49,7 +50,7 @@ final class SessionTests: XCTestCase {
         let straight = try run(c)
 
         var losses: [Double] = []
-        let session = try TrainingTests.session(c) { p in if p.kind == .step { losses.append(p.loss) } }
+        let session = try TrainingTests.session(c, overwrite: true) { p in if p.kind == .step { losses.append(p.loss) } }
         XCTAssertEqual(try session.train(steps: 5).steps, 5)
         XCTAssertEqual(session.state.step, 5)
         XCTAssertEqual(try session.train(steps: 4).steps, 9)
@@ -89,7 +90,10 @@ final class SessionTests: XCTestCase {
     func testASessionRefusesASecondThreadWhileInUse() throws {
         let session = try TrainingTests.session(try config(seed: 2, steps: 3))
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        session.progress = { _ in inside.signal(); release.wait(); return .proceed }
+        session.progress = { p in
+            if p.kind == .step { inside.signal(); release.wait() }  // hold the session inside the step
+            return .proceed
+        }
         let training = OnThreads.start { _ = try session.train(steps: 1) }
         inside.wait()
         XCTAssertThrowsError(try session.evaluate()) { XCTAssertTrue("\($0)".contains("in use by another thread"), "\($0)") }

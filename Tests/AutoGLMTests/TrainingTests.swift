@@ -31,9 +31,9 @@ final class TrainingTests: XCTestCase {
     }
 
     /// A session of `config` on the test corpus, with `registry` (the bundled plugins by default).
-    static func session(_ config: RunConfig, registry: PluginRegistry = TrainingTests.registry,
+    static func session(_ config: RunConfig, registry: PluginRegistry = TrainingTests.registry, overwrite: Bool = false,
                         progress: ((TrainingProgress) -> Void)? = nil) throws -> Session {
-        let session = try Session(config: config, registry: registry, data: .text(corpus))
+        let session = try Session(config: config, registry: registry, data: .text(corpus), overwrite: overwrite)
         if let progress { session.progress = { progress($0); return .proceed } }
         return session
     }
@@ -62,14 +62,21 @@ final class TrainingTests: XCTestCase {
         for line in events { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line)) }
         XCTAssertEqual(events.filter { $0.contains("step_end") }.count, 8, "jsonl_log every 10 of 80 steps")
 
-        let run = try TrainedRun(path: dir.path, registry: Self.registry)
+        var options = SessionOptions()
+        options.resume = dir.path
+        options.data = .none
+        let run = try Session(options)
+        XCTAssertEqual(run.state.step, 80)
         for (a, b) in zip(run.model.parameters, session.model.parameters) { XCTAssertEqual(a.values, b.values, a.name ?? "") }
+        XCTAssertEqual(run.tokenizer, session.tokenizer)
         var rng = RandomGenerator(seed: 1)
         let text = run.tokenizer.decode(try Sampler.generate(model: run.model, prompt: try run.tokenizer.encode("the "),
                                                              count: 40, temperature: 0.8, topK: 0, rng: &rng))
         XCTAssertEqual(text.unicodeScalars.count, 40)
+        XCTAssertEqual(try run.sample(prompt: "the ", tokens: 40, temperature: 0.8, topK: 0, seed: 1), text)
         XCTAssertEqual(try session.sample(prompt: "the ", tokens: 40, temperature: 0.8, topK: 0, seed: 1), text,
                        "the session samples what the saved run samples")
+        XCTAssertThrowsError(try run.train(steps: 1)) { XCTAssertTrue("\($0)".contains("holds no training data"), "\($0)") }
     }
 
     func testSameSeedSameLossesAndAccumulationKeepsTheEffectiveBatch() throws {

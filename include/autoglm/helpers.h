@@ -22,7 +22,7 @@
  *   schemas          AGLM_PARAM_FLOAT_SPEC, AGLM_PARAM_INT_SPEC, AGLM_PARAM_BOOL_SPEC,
  *                    AGLM_PARAM_STRING_SPEC, AGLM_PARAM_CHOICE_SPEC, AGLM_PARAM_FLOAT_LIST_SPEC,
  *                    AGLM_SCHEMA, AGLM_NO_PARAMS, AGLM_COUNTOF
- *   registration     aglm_component
+ *   registration     aglm_component, aglm_function, AGLM_FN
  *   optimizer state  aglm_state_like
  *   entry point      AGLM_DEFINE_PLUGIN, AGLM_DEFINE_PLUGIN_EX
  *   misc             AGLM_RESTRICT, AGLM_SQRTF, AGLM_PRINTF_LIKE, AGLM_MESSAGE_MAX
@@ -416,6 +416,26 @@ static inline aglm_component_desc aglm_component(
     d.vtable = vtable;
     return d;
 }
+
+/** Returns an aglm_function_info (ABI 1.2) with struct_size and the two strings set (either
+ *  may be NULL); they only need to live until register_function returns.
+ *      aglm_function_info info = aglm_function("linear warmup, then constant",
+ *                                              "step=10 base_lr=0.001 warmup=100");
+ *      return host->register_function(ctx, "double f(int64_t step, double base_lr, int64_t warmup)",
+ *                                     AGLM_FN(f), &info); */
+static inline aglm_function_info aglm_function(const char *doc, const char *example_args) {
+    aglm_function_info info;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    info.doc = doc;
+    info.example_args = example_args;
+    return info;
+}
+
+/** Casts a function to the generic function pointer type register_function takes (ABI 1.2).
+ *  `void (*)(void)` is the type compilers accept any function pointer cast to without a
+ *  -Wcast-function-type warning. */
+#define AGLM_FN(f) ((void (*)(void))(f))
 
 /* ------------------------------------------------------------------------------------------- */
 /* Optimizer state                                                                               */

@@ -9,6 +9,8 @@
  * `aglm_plugin_entry`, then calls `init`, in which the plugin registers its components by name:
  * attention variants, optimizers, evaluators and callbacks. Each component declares a parameter
  * schema; the host validates the user's configuration against it before any component code runs.
+ * Since ABI 1.2 a plugin may also register plain C functions declared by a prototype string
+ * (learning-rate schedules and other scalar hooks), which the host calls through libffi.
  *
  * Conventions that hold for the whole header:
  *  - Versioning: `AGLM_ABI_MAJOR` changes only on an incompatible change (new entry symbol name).
@@ -30,7 +32,8 @@
  *    the plugin frees it, at the time stated.
  *  - Threading: the host calls one component instance from one thread at a time. Host API
  *    functions that take an `aglm_ctx *` may only be called on the thread, and during the call,
- *    that received that ctx. `init` runs on the host's main thread.
+ *    that received that ctx. `init` runs on the host's main thread. A function registered with
+ *    `register_function` may be called from several threads at once (see there).
  *  - Strings are UTF-8, NUL-terminated.
  */
 #ifndef AUTOGLM_PLUGIN_H
@@ -46,7 +49,7 @@ extern "C" {
 /** Major ABI version: part of the entry symbol's name. */
 #define AGLM_ABI_MAJOR 1
 /** Minor ABI version of this header: additions only. */
-#define AGLM_ABI_MINOR 2
+#define AGLM_ABI_MINOR 3
 
 /** Marks the entry point as exported from the shared object. */
 #if defined(_WIN32)
@@ -197,7 +200,7 @@ typedef struct aglm_attention_layout {
      *  heads * head_dim] activations and gradients instead of dense copies, and does not
      *  zero-fill out, dq, dk, dv. */
     int32_t strided;
-    /** (ABI 1.2; check AGLM_HAS_FIELD before writing) Fused path only. Default 0. Set it to 1
+    /** (ABI 1.3; check AGLM_HAS_FIELD before writing) Fused path only. Default 0. Set it to 1
      *  when fused_forward and fused_backward accept q, k and v as bfloat16 views (dtype code
      *  AGLM_DTYPE_BFLOAT, 16 bits: the upper half of a float32). In a run with
      *  `train.precision: bf16` the host then passes q, k, v rounded to bfloat16 (to nearest,
@@ -394,6 +397,21 @@ typedef struct aglm_component_desc {
     const void *vtable;
 } aglm_component_desc;
 
+/* ----- functions by prototype (ABI 1.2) --------------------------------------------------- */
+
+/** Optional description of a function passed to host->register_function (ABI 1.2). The host
+ *  copies both strings during the call, so the struct may live on the stack. */
+typedef struct aglm_function_info {
+    size_t struct_size;       /**< sizeof(aglm_function_info) */
+    /** One line for `autoglm plugins show`, or NULL (`autoglm plugins validate` expects one). */
+    const char *doc;
+    /** Documented example arguments, `name=value` separated by spaces, e.g.
+     *  "step=10 base_lr=0.001 warmup=100" (buffers as comma-separated floats: "x=1,2,3"), or
+     *  NULL. `autoglm plugins validate` calls the function with them and expects a finite result;
+     *  `autoglm plugins show` prints them. */
+    const char *example_args;
+} aglm_function_info;
+
 /* ------------------------------------------------------------------------------------------- */
 /* The host API                                                                                  */
 /* ------------------------------------------------------------------------------------------- */
@@ -523,6 +541,33 @@ typedef struct aglm_host_api {
     /** Runs fn over [0, n) split into chunks on the host's worker threads; returns when all are
      *  done. fn must be thread-safe; it may not call functions taking an aglm_ctx. */
     void (*parallel_for)(int64_t n, int64_t min_chunk, aglm_parallel_fn fn, void *user);
+
+    /* --- functions by prototype (ABI 1.2; only during init) --- */
+    /** Registers the plain C function `fn` under the name in its `prototype`, e.g.
+     *    "double warmup_cosine(int64_t step, double base_lr, int64_t warmup, int64_t total, double min_lr)"
+     *  cast to the generic function pointer type: `(void (*)(void))warmup_cosine`. The host
+     *  parses the prototype now and calls `fn` through libffi with exactly the declared types,
+     *  binding arguments by parameter name (configs, `autoglm call`). Types: void (return only;
+     *  `(void)` = no parameters), bool/_Bool, int8_t..int64_t, uint8_t..uint64_t, int, long,
+     *  size_t, float, double, `const char *` (a borrowed NUL-terminated string, valid during the
+     *  call), and buffers: `const float *` (read only) or `float *` (the function may write it),
+     *  each immediately followed by a size_t or int64_t length parameter. Every parameter has
+     *  a name: the function's and the parameters' names are [a-z][a-z0-9_]*, at most 64
+     *  characters (a buffer's length parameter is exempt: it is never bound by name). A
+     *  `const char *` return must point to storage that outlives the call (e.g. a string
+     *  literal): the host copies it at once and never frees it; NULL is an error.
+     *  `prototype` and `info` (optional, NULL for none) are borrowed: the host copies them.
+     *  `fn` must stay valid for the life of the process (the library is never unloaded).
+     *  Threading: the host may call `fn` from any thread, and from several threads at once; it
+     *  gets no ctx and may not call host functions that take one. A function has no error
+     *  channel: return NaN (or a documented sentinel) for arguments it cannot handle.
+     *  Fails with AGLM_ERR_INVALID_ARGUMENT and a message (naming the 1-based column of a bad
+     *  prototype) on a NULL or malformed prototype, a NULL fn, an info whose struct_size is too
+     *  small, or a name already registered by this or another library; with AGLM_ERR_STATE
+     *  outside init. Check AGLM_HAS_FIELD(host, aglm_host_api, register_function) first, or
+     *  require host ABI 1.2 (min_host_minor 2, as AGLM_DEFINE_PLUGIN does). */
+    aglm_status (*register_function)(aglm_ctx *ctx, const char *prototype, void (*fn)(void),
+                                     const aglm_function_info *info);
 } aglm_host_api;
 
 /* ------------------------------------------------------------------------------------------- */

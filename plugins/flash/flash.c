@@ -47,7 +47,7 @@
  * tiles are then shrunk so that no product exceeds 2^18 multiply-adds, above which OpenBLAS
  * would start its own threads inside the plugin's workers).
  *
- * bfloat16 (layout `bf16`, ABI 1.2). q, k and v may come as bfloat16 views (a run with
+ * bfloat16 (layout `bf16`, ABI 1.3). q, k and v may come as bfloat16 views (a run with
  * train.precision bf16): they are widened once per call into dense float32 scratch (exact), and
  * every operand of the five tile products is a bfloat16 value: P is rounded to bfloat16 before
  * P V and P^T dO, dO before dO V^T and P^T dO, dS before dS K and dS^T Q (round to nearest

@@ -112,7 +112,7 @@ public enum AtomicFile {
     }
 
     /// Flushes `directory` (so the rename that put `url` in it survives a crash).
-    private static func syncDirectory(_ directory: String, for url: URL) throws {
+    static func syncDirectory(_ directory: String, for url: URL) throws {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw failure(url, errno, "written, but its directory cannot be opened to flush it") }
         defer { close(fd) }

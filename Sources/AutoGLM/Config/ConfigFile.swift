@@ -94,8 +94,8 @@ struct ConfigFile: Sendable {
         }
     }
 
-    /// `PATH:LINE:COLUMN: YAML syntax error: PROBLEM`.
-    private static func syntaxError(_ error: YamlError, path: String, text: String) -> ConfigError {
+    /// `PATH:LINE:COLUMN: YAML syntax error: PROBLEM` (also for search space files).
+    static func syntaxError(_ error: YamlError, path: String, text: String) -> ConfigError {
         func at(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ConfigError {
             var message = "YAML syntax error: \(problem)"
             if let context, !context.text.isEmpty {

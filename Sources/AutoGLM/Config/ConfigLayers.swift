@@ -95,6 +95,19 @@ public struct ConfigLayers: Sendable {
         return nil
     }
 
+    /// The argument names some layer gives under the hook key `key` (`<key>.args.<name>`), sorted.
+    func argumentNames(of key: String) -> [String] {
+        let prefix = "\(key).\(HookBinding.argsField)."
+        var names = Set<String>()
+        for fileKey in file?.keys ?? [] where fileKey.key.hasPrefix(prefix) { names.insert(String(fileKey.key.dropFirst(prefix.count))) }
+        for override in overrides where override.key.hasPrefix(prefix) { names.insert(String(override.key.dropFirst(prefix.count))) }
+        let variablePrefix = ConfigEnvironment.variableName(forKey: prefix.dropLast().description) + "_"
+        for variable in environment.keys where variable.hasPrefix(variablePrefix) {
+            names.insert(variable.dropFirst(variablePrefix.count).lowercased())
+        }
+        return names.sorted()
+    }
+
     /// The source of a value of `key` supplied by `layer`.
     private func source(of layer: ConfigLayer, key: String) -> ConfigSource {
         switch layer.kind {

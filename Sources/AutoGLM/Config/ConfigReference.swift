@@ -91,7 +91,7 @@ public enum ConfigReference {
         case .paths: text = "paths"
         case .selects(let kind): text = "a registered \(kind.rawValue)"
         case .lists(let kind): text = "registered \(kind.rawValue)s"
-        case .value: text = key.spec.rangeDescription
+        case .value, .hook: text = key.spec.rangeDescription
         }
         return markdown ? text.replacingOccurrences(of: "|", with: "\\|") : text
     }
@@ -109,6 +109,15 @@ public enum ConfigReference {
         case .string(let s): return yamlString(s)
         case .list(let items): return "[" + items.map { ParameterValue.number($0).description }.joined(separator: ", ") + "]"
         case .strings(let items): return "[" + items.map(yamlString).joined(separator: ", ") + "]"
+        case .hook(let binding):
+            if let shorthand = binding.shorthand { return yamlString(shorthand) }
+            var nested: [String] = binding.fields.filter { !$0.field.hasPrefix(HookBinding.argsField + ".") }
+                .map { "\($0.field): \(yamlString($0.text))" }
+            if !binding.args.isEmpty {
+                nested.append("args: {" + binding.args.keys.sorted().map { "\($0): \(yamlString(binding.args[$0]!))" }
+                    .joined(separator: ", ") + "}")
+            }
+            return "{" + nested.joined(separator: ", ") + "}"
         }
     }
 

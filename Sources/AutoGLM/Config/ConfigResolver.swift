@@ -13,11 +13,25 @@ struct ConfigResolver {
         let spec: ParameterSpec
         /// The component it is a parameter of (nil for a host key).
         let component: (kind: ComponentKind, name: String)?
+        /// For one field of a hook's binding map (`args.warmup`), the hook key and the field.
+        var hookField: (key: String, field: String)?
 
         /// The slot's value in `config`.
         func value(in config: RunConfig) -> ParameterValue {
+            if let (hook, field) = hookField, case .hook(let binding)? = config.values[hook] {
+                return .string(binding.fields.first { $0.field == field }?.text ?? "")
+            }
             guard let (kind, name) = component else { return config.values[key] ?? spec.defaultValue }
             return config.componentParameters[kind]?[name]?[spec.name] ?? spec.defaultValue
+        }
+
+        /// The slot's value as JSON text (a hook's argument as a number when it reads as one).
+        func json(in config: RunConfig) -> String {
+            let value = value(in: config)
+            if hookField != nil, case .string(let text) = value, let number = ParameterSpec.parseNumber(text) {
+                return JSONText.number(number)
+            }
+            return spec.jsonText(value)
         }
 
         /// The source of a value nobody set.
@@ -59,7 +73,7 @@ struct ConfigResolver {
             try Self.select(key, value: value, schema: layers.schema, schemas: schemas, source: sources[key.name] ?? .default,
                             into: &selection)
         }
-        let layout = Self.layout(layers.schema, selection)
+        let layout = Self.layout(layers.schema, selection, config: config)
         try UnknownKeyCheck(layers: layers, schemas: schemas)
             .checkComponents(UnknownKeyCheck.Selected(bySection: Dictionary(selection.bySection, uniquingKeysWith: { a, _ in a }),
                                                       listed: selection.listed),
@@ -104,13 +118,14 @@ struct ConfigResolver {
         for (section, component) in selection.bySection { try complete(component, prefix: section + ".") }
         for component in selection.listed { try complete(component, prefix: "\(ConfigSchema.paramsSection).\(component.name).") }
         try HostKeys.checkConsistency(checked, sources: [:])
-        return ResolvedConfig(config: checked, layout: layout(schema, selection), sources: [:])
+        return ResolvedConfig(config: checked, layout: layout(schema, selection, config: checked), sources: [:])
     }
 
     // MARK: Host keys
 
     /// Reads and validates a host key through the layers (its default when no layer has it).
     private mutating func read(_ key: any AnyHostKey) throws -> ParameterValue {
+        if case .hook = key.role { return try readHook(key) }
         let list = key.spec.kind == .floatList || key.spec.kind == .stringList
         let value: ParameterValue
         if let (raw, source) = try layers.lookup(key.name, list: list) {
@@ -125,6 +140,46 @@ struct ConfigResolver {
         }
         config.setValue(value, forKey: key.name)
         return value
+    }
+
+    /// Reads a hook key: the binding map's fields (`<key>.function`, `.library`, `.symbol`,
+    /// `.prototype`, `.args.<name>`) through the layers, field by field, or else the key's own
+    /// value, a shorthand (whose arguments `args` may override).
+    private mutating func readHook(_ key: any AnyHostKey) throws -> ParameterValue {
+        var fields: [String: String] = [:]
+        func text(_ fieldKey: String) throws -> String? {
+            guard let (raw, source) = try layers.lookup(fieldKey, list: false) else { return nil }
+            guard case .scalar(let text) = raw else { throw source.error(key: fieldKey, "expected a single value, got a list [\(raw.description)]") }
+            sources[fieldKey] = source
+            return text
+        }
+        for field in HookBinding.mapFields { fields[field] = try text("\(key.name).\(field)") }
+        var args: [String: String] = [:]
+        for name in layers.argumentNames(of: key.name) { args[name] = try text("\(key.name).\(HookBinding.argsField).\(name)") }
+        var binding: HookBinding
+        if fields["function"] != nil || fields["library"] != nil {
+            if fields["function"] != nil, fields["library"] != nil {
+                throw (sources["\(key.name).library"] ?? .default).error(key: key.name, "give either function (a registered one) or library (with prototype), not both")
+            }
+            binding = HookBinding(function: fields["function"], library: fields["library"], symbol: fields["symbol"],
+                                  prototype: fields["prototype"], args: args)
+        } else {
+            if let stray = ["symbol", "prototype"].first(where: { fields[$0] != nil }) {
+                throw (sources["\(key.name).\(stray)"] ?? .default).error(key: "\(key.name).\(stray)", "a \(stray) belongs to a function from a library: add \(key.name).library")
+            }
+            let value: ParameterValue
+            if let (raw, source) = try layers.lookup(key.name, list: false) {
+                value = try key.spec.validate(raw, key: key.name, source: source)
+                sources[key.name] = source
+            } else {
+                value = key.spec.defaultValue
+            }
+            guard case .hook(let shorthand) = value else { preconditionFailure("a hook key holds a hook") }
+            binding = shorthand
+            binding.args = args
+        }
+        config.setValue(.hook(binding), forKey: key.name)
+        return .hook(binding)
     }
 
     // MARK: Components
@@ -197,11 +252,19 @@ struct ConfigResolver {
     /// Every key of a config of `schema` selecting `selection`, in `config show` order: host keys
     /// in table order; after the last key of a component section, the selected component's
     /// parameters; after the last list of components, each listed component's `params.*`.
-    static func layout(_ schema: ConfigSchema, _ selection: Selection) -> [Slot] {
+    static func layout(_ schema: ConfigSchema, _ selection: Selection, config: RunConfig) -> [Slot] {
         var slots: [Slot] = []
         let lastListKey = schema.keys.last { if case .lists = $0.role { return true } else { return false } }?.name
         for (index, key) in schema.keys.enumerated() {
-            slots.append(Slot(key: key.name, spec: key.spec, component: nil))
+            if case .hook(let binding)? = config.values[key.name] {
+                if binding.shorthand != nil { slots.append(Slot(key: key.name, spec: key.spec, component: nil)) }
+                for (field, _) in binding.fields where binding.shorthand == nil || field.hasPrefix(HookBinding.argsField + ".") {
+                    let spec = ParameterSpec(name: field, kind: .string, doc: "", defaultValue: .string(""))
+                    slots.append(Slot(key: "\(key.name).\(field)", spec: spec, component: nil, hookField: (key.name, field)))
+                }
+            } else {
+                slots.append(Slot(key: key.name, spec: key.spec, component: nil))
+            }
             let endsSection = index + 1 == schema.keys.count || schema.keys[index + 1].section != key.section
             if endsSection, let (section, component) = selection.bySection.first(where: { $0.section == key.section }) {
                 slots += component.parameters.map {

@@ -38,6 +38,9 @@ public enum HostKeyRole: Sendable, Equatable {
     /// The names of the components of this kind the run uses, in order; their parameters are
     /// keys under `params.<name>.<param>`.
     case lists(ComponentKind)
+    /// A function the trainer calls at every step (`HookBinding`), with the shorthands the key
+    /// accepts by name.
+    case hook([HookShorthand])
 }
 
 /// A host key without its Swift value type: what the resolver, `config show` and the generated
@@ -105,6 +108,15 @@ extension HostKey where Value == [String] {
     /// The names of the components of `kind` the run uses.
     public static func components(_ kind: ComponentKind, _ name: String, default value: [String], doc: String) -> Self {
         Self(spec: ParameterSpec(name: name, kind: .stringList, doc: doc, defaultValue: .strings(value)), role: .lists(kind))
+    }
+}
+
+extension HostKey where Value == HookBinding {
+    /// A hook: a function the trainer calls for a quantity at every step, written as one of
+    /// `shorthands` (default `shorthand`) or as a `HookBinding` map.
+    public static func hook(_ name: String, default shorthand: String, shorthands: [HookShorthand], doc: String) -> Self {
+        Self(spec: ParameterSpec(name: name, kind: .hook, doc: doc, defaultValue: .hook(HookBinding(shorthand: shorthand)),
+                                 choices: shorthands.map(\.name)), role: .hook(shorthands))
     }
 }
 

@@ -36,10 +36,27 @@ public struct HostKeys: Sendable {
             "train.accumulation_steps", default: 1, min: 1, doc: "micro-batches the batch is split into")
         public let warmupSteps = HostKey<Int>.integer("train.warmup_steps", default: 100, min: 0, doc: "linear warmup steps")
         public let minLR = HostKey<Double>.number("train.min_lr", default: 1e-4, min: 0, doc: "final learning rate")
-        public let lrSchedule = HostKey<LearningRateSchedule.Shape>.choice(
-            "train.lr_schedule", default: .cosine, doc: "decay after warmup")
+        public let lrSchedule = HostKey<HookBinding>.hook(
+            "train.lr_schedule", default: "cosine", shorthands: [
+                HookShorthand("cosine", function: "warmup_cosine", argsFromKeys: [
+                    "warmup": "train.warmup_steps", "total": "train.steps", "min_lr": "train.min_lr"],
+                    doc: "linear warmup, cosine decay to train.min_lr (nanoGPT)"),
+                HookShorthand("linear", function: "warmup_linear", argsFromKeys: [
+                    "warmup": "train.warmup_steps", "total": "train.steps", "min_lr": "train.min_lr"],
+                    doc: "linear warmup, linear decay to train.min_lr"),
+                HookShorthand("constant", function: "linear_warmup", argsFromKeys: ["warmup": "train.warmup_steps"],
+                              doc: "linear warmup, then optimizer.lr"),
+            ], doc: "the learning rate of each step: a function of the lr_schedules plugin (or any)")
         public let gradClip = HostKey<Double>.number(
             "train.grad_clip", default: 1.0, min: 0, doc: "clip the global gradient norm (0 disables)")
+        public let gradClipSchedule = HostKey<HookBinding>.hook(
+            "train.grad_clip_schedule", default: "constant",
+            shorthands: [HookShorthand("constant", function: nil, doc: "train.grad_clip at every step")],
+            doc: "the clipping threshold of each step: a function (0 disables clipping)")
+        public let accumulationSchedule = HostKey<HookBinding>.hook(
+            "train.accumulation_schedule", default: "constant",
+            shorthands: [HookShorthand("constant", function: nil, doc: "train.accumulation_steps, or what callbacks ask")],
+            doc: "micro-batches of each step: a function (it overrides callbacks' requests)")
         public let evalInterval = HostKey<Int>.integer(
             "train.eval_interval", default: 250, min: 0, doc: "steps between evaluations (0: only after the last step)")
         public let evalBatches = HostKey<Int>.integer("train.eval_batches", default: 200, min: 1, doc: "batches per evaluation")
@@ -50,6 +67,20 @@ public struct HostKeys: Sendable {
             "train.precision", default: .fp32, doc: "GEMM operands: fp32, or bf16 (rounded, fp32 accumulation and master weights)")
         public let activationCheckpointing = HostKey<ActivationCheckpointing>.choice(
             "train.activation_checkpointing", default: .none, doc: "blocks: recompute each block's activations in the backward")
+        public let onNonfinite = HostKey<NonFinitePolicy>.choice(
+            "train.on_nonfinite", default: .stop, doc: "a NaN or infinite loss or gradient: stop (checkpoint, exit), skip the step, or ignore it")
+        public let maxSkippedSteps = HostKey<Int>.integer(
+            "train.max_skipped_steps", default: 10, min: 1, doc: "with on_nonfinite skip: stop after this many skipped steps in a row")
+    }
+
+    /// `checkpoint.*`: when the whole training state is saved and which checkpoints are kept.
+    public struct Checkpoints: HostKeySection {
+        public let every = HostKey<Int>.integer(
+            "checkpoint.every", default: 0, min: 0, doc: "steps between checkpoints (0: at every evaluation); also at every stop")
+        public let keepLast = HostKey<Int>.integer("checkpoint.keep_last", default: 3, min: 1, doc: "latest checkpoints kept (the best is kept too)")
+        public let bestMetric = HostKey<String>.text(
+            "checkpoint.best_metric", default: "val/loss", doc: "evaluation metric picking the best checkpoint (empty: none)")
+        public let bestMode = HostKey<MetricGoal>.choice("checkpoint.best_mode", default: .min, doc: "whether lower or higher is better")
     }
 
     /// `run.*`: where the run's files go, and the kernel path it runs.
@@ -85,6 +116,7 @@ public struct HostKeys: Sendable {
     public let model = Model()
     public let train = Train()
     public let run = Run()
+    public let checkpoint = Checkpoints()
     public let attention = Attention()
     public let optimizer = Optimizer()
     public let components = Components()
@@ -108,3 +140,22 @@ public struct HostKeys: Sendable {
 
 /// A section of the key table: a struct whose stored properties are `HostKey`s.
 public protocol HostKeySection: Sendable {}
+
+/// What the trainer does with a step whose loss or gradient is NaN or infinite.
+public enum NonFinitePolicy: String, Sendable, CaseIterable, HostKeyChoice {
+    /// Stop: checkpoint the last good state and end with an error naming the step and the tensor.
+    case stop
+    /// Drop the step (no update) and go on; stop after `train.max_skipped_steps` in a row.
+    case skip
+    /// Train on regardless, as if nothing happened (callbacks such as terminate_on_nan may still
+    /// stop the run); the weights may become NaN.
+    case ignore
+}
+
+/// Whether a metric is better when lower or higher.
+public enum MetricGoal: String, Sendable, CaseIterable, HostKeyChoice {
+    /// Lower is better (a loss).
+    case min
+    /// Higher is better (an accuracy).
+    case max
+}

@@ -16,6 +16,9 @@ extension ParameterSpec {
         case .string(let s): return JSONText.string(s)
         case .list(let items): return "[" + items.map(JSONText.number).joined(separator: ",") + "]"
         case .strings(let items): return JSONText.strings(items)
+        case .hook(let binding):
+            if let shorthand = binding.shorthand { return JSONText.string(shorthand) }
+            return JSONText.object(dottedKeys: binding.fields.map { ($0.field, JSONText.string($0.text)) })
         }
     }
 }

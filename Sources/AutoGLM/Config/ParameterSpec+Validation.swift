@@ -38,6 +38,8 @@ extension ParameterSpec {
             _ = try checkList(items.map { ParameterValue.number($0).description }, key: key, source: source)
         case (.stringList, .strings):
             break
+        case (.hook, .hook(let binding)):
+            if let shorthand = binding.shorthand { try checkChoice(shorthand, key: key, source: source) }
         default:
             throw source.error(key: key, "expected \(typeDescription), got \(value)")
         }
@@ -55,6 +57,7 @@ extension ParameterSpec {
         case .floatList:
             return listLength > 0 ? "a list of \(listLength) numbers" : "a list of numbers"
         case .stringList: return "a list of names"
+        case .hook: return "one of \(choices.joined(separator: ", ")) or a function binding"
         }
     }
 
@@ -66,6 +69,13 @@ extension ParameterSpec {
             return .list(try checkList(raw.items, key: key, source: source))
         case .stringList:
             return .strings(raw.items)
+        case .hook:
+            // The map form is read field by field (ConfigResolver); a single value is a shorthand.
+            guard case .scalar(let text) = raw else {
+                throw source.error(key: key, "expected \(typeDescription), got a list [\(raw.description)]")
+            }
+            try checkChoice(text, key: key, source: source)
+            return .hook(HookBinding(shorthand: text))
         default:
             break
         }
@@ -95,7 +105,7 @@ extension ParameterSpec {
         case .choice:
             try checkChoice(text, key: key, source: source)
             return .string(text)
-        case .floatList, .stringList:
+        case .floatList, .stringList, .hook:
             fatalError("handled above")
         }
     }

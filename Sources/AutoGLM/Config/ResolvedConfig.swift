@@ -28,8 +28,7 @@ public struct ResolvedConfig: Sendable {
         entries = layout.map { slot in
             let value = slot.value(in: config)
             let source = sources[slot.key] ?? slot.defaultSource
-            return Entry(key: slot.key, value: slot.spec.displayText(value), source: source,
-                         json: slot.spec.jsonText(value))
+            return Entry(key: slot.key, value: slot.spec.displayText(value), source: source, json: slot.json(in: config))
         }
     }
 

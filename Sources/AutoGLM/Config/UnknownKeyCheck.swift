@@ -45,6 +45,14 @@ struct UnknownKeyCheck {
                 if isNull { continue }
                 throw origin.error(key: key, "'\(key)' is a section: expected keys under it, not a value")
             }
+            if let hook = schema.keys.first(where: { key.hasPrefix($0.name + ".") && { if case .hook = $0.role { return true } else { return false } }($0) }) {
+                let field = String(key.dropFirst(hook.name.count + 1))
+                let argument = field.hasPrefix(HookBinding.argsField + ".") ? String(field.dropFirst(HookBinding.argsField.count + 1)) : nil
+                if HookBinding.mapFields.contains(field) || argument.map(DescriptorValidation.isIdentifier) == true { continue }
+                let candidates = HookBinding.mapFields.map { "\(hook.name).\($0)" } + ["\(hook.name).args.NAME"]
+                throw origin.error(key: key, "unknown field of the hook \(hook.name) (fields: function, library, symbol, prototype, args.NAME)"
+                                   + Suggestion.hint(for: key, in: candidates))
+            }
             if hostSections.contains(top), schema.byName[key] == nil {
                 let candidates = schema.keys.map(\.name).filter { $0.hasPrefix(top + ".") }
                 throw origin.error(key: key, "unknown key" + Suggestion.hint(for: key, in: candidates))

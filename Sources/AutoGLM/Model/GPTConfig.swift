@@ -21,6 +21,12 @@ public struct GPTConfig: Sendable, Codable, Equatable {
 
     /// Features per head.
     public var headDim: Int { nEmbd / nHead }
+
+    /// JSON keys, snake_case like the config's `model.*` keys.
+    enum CodingKeys: String, CodingKey {
+        case nLayer = "n_layer", nHead = "n_head", nEmbd = "n_embd", blockSize = "block_size"
+        case vocabSize = "vocab_size", positionEmbedding = "position_embedding"
+    }
 }
 
 extension GPTConfig {

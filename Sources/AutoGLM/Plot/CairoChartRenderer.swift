@@ -91,7 +91,7 @@ private struct ChartPainter {
         text(chart.title, x: Double(chart.width) / 2, baseline: top + titleSize * 0.8, size: titleSize, bold: true, align: 0.5)
         top += titleSize * 1.5
 
-        let xTicks = chart.xRange.map { AxisTicks.linear(min: min($0.lowerBound, 0), max: $0.upperBound, count: 8) }
+        let xTicks = chart.xRange.map { AxisTicks.linear(min: chart.xFromZero ? min($0.lowerBound, 0) : $0.lowerBound, max: $0.upperBound, count: 8) }
             ?? AxisTicks.linear(min: 0, max: 1)
         let yTicks = chart.panels.map(axis)
         let widest = yTicks.flatMap(\.labels).map { textWidth($0, size: tickSize) }.max() ?? 0
@@ -130,7 +130,7 @@ private struct ChartPainter {
             let width = sample + 8 * s + textWidth(entry.label, size: labelSize)
             if x > left && x + width > right { x = left; y += legendRow }
             let mid = y + legendRow / 2
-            drawLine([(x, mid), (x + sample, mid)], style: entry.style)
+            if entry.style.lines { drawLine([(x, mid), (x + sample, mid)], style: entry.style) }
             if entry.style.markers { drawMarker(x + sample / 2, mid, color: entry.style.color) }
             text(entry.label, x: x + sample + 8 * s, baseline: mid + labelSize * 0.35, size: labelSize)
             x += width + spacing
@@ -181,7 +181,7 @@ private struct ChartPainter {
                 p.x.isFinite && p.y.isFinite && (!frame.panel.logY || p.y > 0) ? (px(p.x), py(p.y)) : nil
             }
             for run in Self.unbroken(visible) {
-                drawLine(run, style: series.style)
+                if series.style.lines { drawLine(run, style: series.style) }
                 if run.count == 1 || series.style.markers { dots.append((run, series.style.color)) }
             }
             drawn = drawn || visible.contains { $0 != nil }

@@ -11,11 +11,14 @@ public struct Chart: Sendable {
     public var panels: [ChartPanel]
     /// Legend entries, in order.
     public var legend: [ChartLegendEntry]
+    /// Whether the x axis starts at 0 at most (steps, trial numbers), rather than at the data.
+    public var xFromZero: Bool
 
     /// A chart.
-    public init(title: String, width: Int, height: Int, xLabel: String, panels: [ChartPanel], legend: [ChartLegendEntry]) {
+    public init(title: String, width: Int, height: Int, xLabel: String, panels: [ChartPanel], legend: [ChartLegendEntry],
+                xFromZero: Bool = true) {
         self.title = title; self.width = width; self.height = height; self.xLabel = xLabel
-        self.panels = panels; self.legend = legend
+        self.panels = panels; self.legend = legend; self.xFromZero = xFromZero
     }
 
     /// The x range of all panels' finite points, or nil when there are none.
@@ -71,10 +74,12 @@ public struct ChartStyle: Sendable, Equatable {
     public var dashed: Bool
     /// A dot at every point.
     public var markers: Bool
+    /// A line through the points (false with markers: a scatter).
+    public var lines: Bool
 
     /// A style.
-    public init(color: ChartColor, dashed: Bool = false, markers: Bool = false) {
-        self.color = color; self.dashed = dashed; self.markers = markers
+    public init(color: ChartColor, dashed: Bool = false, markers: Bool = false, lines: Bool = true) {
+        self.color = color; self.dashed = dashed; self.markers = markers; self.lines = lines
     }
 }
 

@@ -10,7 +10,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     /// (`aglm_attention_layout.strided`): then `forwardPacked` runs without copies.
     public private(set) var strided = false
     /// Whether the (fused) component accepts bfloat16 q, k, v (`aglm_attention_layout.bf16`,
-    /// ABI 1.2): in a bf16 run it then gets them as bfloat16 views, else as float32 views of the
+    /// ABI 1.3): in a bf16 run it then gets them as bfloat16 views, else as float32 views of the
     /// same rounded values (issue #18).
     public private(set) var acceptsBF16 = false
     private let vtable: aglm_attention_vtable

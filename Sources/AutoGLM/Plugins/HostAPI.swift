@@ -54,6 +54,21 @@ enum HostAPI {
                 return AGLM_ERR_INVALID_ARGUMENT
             }
         }
+        t.register_function = { ctxp, prototype, fn, info in
+            guard let ctx = CallContext.from(ctxp) else { return AGLM_ERR_INVALID_ARGUMENT }
+            guard let registration = ctx.registration else {
+                ctx.fail("register_function: only allowed during the plugin's init")
+                return AGLM_ERR_STATE
+            }
+            do {
+                try registration.registerFunction(prototype: prototype, address: fn.map { unsafeBitCast($0, to: UnsafeRawPointer.self) },
+                                                  info: info)
+                return AGLM_OK
+            } catch {
+                ctx.errorMessage = "register_function: \(error)"
+                return AGLM_ERR_INVALID_ARGUMENT
+            }
+        }
         t.param_number = { params, name in
             guard let params = ParameterValues.from(params), let name else { return 0 }
             return params.number(String(cString: name))

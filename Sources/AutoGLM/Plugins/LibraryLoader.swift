@@ -3,9 +3,6 @@ import Foundation
 
 /// Opens one shared object, finds and checks its entry point, and runs its init.
 enum LibraryLoader {
-    /// Host-side fix-it text shown with every ABI mismatch.
-    private static let rebuildHint = "rebuild it against this host's include/autoglm/plugin.h"
-
     /// Loads `path`; returns what it registered or throws a reason meant for the user.
     static func load(path: String) throws -> LibraryRegistration {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
@@ -16,7 +13,7 @@ enum LibraryLoader {
         guard let symbol = dlsym(handle, AGLM_ENTRY_SYMBOL) else {
             for major in [0] + Array(2...16) {
                 if dlsym(handle, "aglm_plugin_entry_v\(major)") != nil {
-                    throw DescriptorError(message: "built for ABI \(major), host speaks \(HostAPI.abiMajor): \(rebuildHint), or use an autoglm that speaks ABI \(major)")
+                    throw DescriptorError(message: "built for ABI \(major), host speaks \(HostAPI.abiMajor): \(ABINegotiation.rebuildHint), or use an autoglm that speaks ABI \(major)")
                 }
             }
             throw DescriptorError(message: "not an AutoGLM plugin: it does not export \(AGLM_ENTRY_SYMBOL) (define it with AGLM_PLUGIN_ENTRY from autoglm/plugin.h and make sure it is not static)")
@@ -28,14 +25,9 @@ enum LibraryLoader {
         guard e.struct_size >= minSize else {
             throw DescriptorError(message: "aglm_plugin_entry.struct_size is \(e.struct_size), smaller than ABI 1.0's \(minSize): set it to sizeof(aglm_plugin_entry)")
         }
-        guard e.abi_major == HostAPI.abiMajor else {
-            throw DescriptorError(message: "built for ABI \(e.abi_major), host speaks \(HostAPI.abiMajor): \(rebuildHint)")
-        }
-        guard e.min_host_minor <= e.abi_minor else {
-            throw DescriptorError(message: "inconsistent versions: min_host_minor \(e.min_host_minor) is newer than the abi_minor \(e.abi_minor) it was built with")
-        }
-        guard e.min_host_minor <= HostAPI.abiMinor else {
-            throw DescriptorError(message: "needs host ABI 1.\(e.min_host_minor) or newer, host speaks 1.\(HostAPI.abiMinor): upgrade autoglm, or rebuild the plugin with min_host_minor <= \(HostAPI.abiMinor)")
+        if let refusal = ABINegotiation.refusal(abiMajor: e.abi_major, abiMinor: e.abi_minor, minHostMinor: e.min_host_minor,
+                                                hostMajor: HostAPI.abiMajor, hostMinor: HostAPI.abiMinor) {
+            throw DescriptorError(message: refusal)
         }
         guard let initFn = e.`init` else { throw DescriptorError(message: "aglm_plugin_entry.init is NULL") }
         let name = e.name.map { String(cString: $0) } ?? URL(fileURLWithPath: path).lastPathComponent

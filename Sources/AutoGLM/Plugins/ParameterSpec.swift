@@ -19,6 +19,9 @@ public struct ParameterSpec: Sendable, Equatable {
         /// A list of names or paths (host keys only: `evaluators`, `plugins.paths`; plugins cannot
         /// declare it).
         case stringList = "string_list"
+        /// A function the trainer calls (host hook keys only: `train.lr_schedule`): one of the
+        /// shorthands in `choices`, or a `HookBinding` map.
+        case hook
     }
 
     /// Key in the config.
@@ -62,6 +65,8 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
     case list([Double])
     /// String lists (host keys only).
     case strings([String])
+    /// A hook's function binding (host keys only).
+    case hook(HookBinding)
 
     /// How the value is written in a config file.
     public var description: String {
@@ -70,6 +75,9 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
         case .string(let s): return s
         case .list(let l): return "[" + l.map { ParameterValue.number($0).description }.joined(separator: ", ") + "]"
         case .strings(let items): return "[" + items.joined(separator: ", ") + "]"
+        case .hook(let binding):
+            if let shorthand = binding.shorthand { return shorthand }
+            return "{" + binding.fields.map { "\($0.field): \($0.text)" }.joined(separator: ", ") + "}"
         }
     }
 }
@@ -137,6 +145,7 @@ extension ParameterSpec {
         case .choice: return choices.joined(separator: "|")
         case .floatList: return (listLength > 0 ? "\(listLength) items" : "items") + (range == "any" ? "" : " in \(range)")
         case .stringList: return "names"
+        case .hook: return choices.joined(separator: "|") + " or {function: NAME, args: {...}}"
         case .float, .int: return range
         }
     }

@@ -13,6 +13,8 @@ public struct PluginLibrary: Sendable {
     public var abi: String
     /// Names of the components it registered.
     public var components: [String]
+    /// Names of the functions it registered (ABI 1.2).
+    public var functions: [String] = []
 }
 
 /// A file on the plugin search path that did not load, with the reason and the fix.
@@ -36,8 +38,11 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     /// Files that failed, in load order.
     public private(set) var failures: [PluginLoadFailure] = []
     private var components: [ComponentKind: [String: RegisteredComponent]] = [:]
+    /// Functions by name (see PluginRegistry+Functions.swift).
+    var functionTable: [String: RegisteredFunction] = [:]
     private var loadedFiles = Set<String>()
-    private let lock = NSLock()
+    /// Guards loading and registration.
+    let lock = NSLock()
 
     /// An empty registry.
     public init() {}
@@ -72,8 +77,17 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
                     failures.append(PluginLoadFailure(file: path, reason: "\(error)"))
                 }
             }
+            var functions: [String] = []
+            for function in library.functions {
+                if let other = functionTable[function.info.name] {
+                    failures.append(PluginLoadFailure(file: path, reason: "function '\(function.info.name)' is already registered by \(other.info.file); rename one of them or remove one file from the plugin search path"))
+                } else {
+                    functionTable[function.info.name] = function
+                    functions.append(function.info.name)
+                }
+            }
             libraries.append(PluginLibrary(file: path, name: library.libraryName, version: library.libraryVersion,
-                                           abi: "1.\(library.abiMinor)", components: accepted))
+                                           abi: "1.\(library.abiMinor)", components: accepted, functions: functions))
             for problem in library.rejected { failures.append(PluginLoadFailure(file: path, reason: problem)) }
             return true
         }
@@ -163,8 +177,10 @@ final class LibraryRegistration: @unchecked Sendable {
     let libraryName: String, libraryVersion: String
     /// Components accepted so far.
     private(set) var components: [RegisteredComponent] = []
+    /// Functions accepted so far (see PluginRegistry+Functions.swift).
+    var functions: [RegisteredFunction] = []
     /// Registrations refused (reported even when init goes on to succeed).
-    private(set) var rejected: [String] = []
+    var rejected: [String] = []
 
     init(file: String, abiMinor: UInt32, libraryName: String, libraryVersion: String) {
         self.file = file; self.abiMinor = abiMinor; self.libraryName = libraryName

@@ -53,11 +53,17 @@ public enum PluginSearchPath {
         return dirs
     }
 
-    /// Directory of the running executable, where `swift build` puts the bundled plugins.
-    public static var bundledDirectory: String? {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-            return Bundle.main.executableURL?.deletingLastPathComponent().path
+    /// The bundled plugins' directory: in an installed tree `lib/autoglm/plugins` (beside
+    /// `lib/libautoglm.so`, or above `bin/autoglm`), else the directory of the module holding
+    /// the host's code (`autoglm`, `libautoglm.so` or a test binary), where `swift build` puts
+    /// them.
+    public static let bundledDirectory: String? = {
+        guard let module = ModuleFile.path ?? Bundle.main.executableURL?.path else { return nil }
+        let folder = (module as NSString).deletingLastPathComponent
+        let installed = [folder + "/autoglm/plugins", folder + "/../lib/autoglm/plugins"].first { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
         }
-        return (exe as NSString).deletingLastPathComponent
-    }
+        return installed.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? folder
+    }()
 }

@@ -28,9 +28,48 @@ public struct SessionOptions {
     public var progress: ((TrainingProgress) -> TrainingProgress.Reply)?
     /// Receives the host's and the plugins' log lines while the session runs (nil: swift-log).
     public var log: HostLog.Sink?
+    /// Continue from a checkpoint: a run directory (its `checkpoint` choice) or a checkpoint
+    /// directory. The config is the checkpoint's unless `configFile`/`configText` is given; any
+    /// difference from it (and any component of another version) is refused unless
+    /// `allowConfigChange`. Training continues bit for bit in the same run directory.
+    public var resume: String?
+    /// Which checkpoint of the run `resume` names.
+    public var checkpoint: RunDirectory.CheckpointChoice = .latest
+    /// Accept (and log) differences between the config or components and the checkpoint's.
+    public var allowConfigChange = false
+    /// Replace a previous run found in `run.dir` (otherwise a new run refuses a folder that holds
+    /// one).
+    public var overwrite = false
 
     /// Options for the defaults: no config file, no environment, the bundled plugins.
     public init() {}
+
+    /// The checkpoint `resume` names.
+    func resumedCheckpoint() throws -> URL? {
+        try resume.map { try RunDirectory.checkpoint(at: $0, checkpoint) }
+    }
+
+    /// The run directory holding the checkpoint `resume` names (nil: a checkpoint on its own).
+    func resumedRunDirectory() throws -> URL? {
+        guard let checkpoint = try resumedCheckpoint() else { return nil }
+        let run = checkpoint.deletingLastPathComponent().deletingLastPathComponent()
+        return FileManager.default.fileExists(atPath: run.appendingPathComponent("run.json").path) ? run : nil
+    }
+
+    /// The record of the run `resume` names.
+    func resumedRecord() throws -> RunRecord? {
+        try resumedRunDirectory().map(RunDirectory.readRecord)
+    }
+
+    /// The checkpoint's config as the config text, when resuming without a config of one's own.
+    private func resumedConfig() throws -> (text: String, label: String)? {
+        guard configFile == nil, let checkpoint = try resumedCheckpoint() else { return nil }
+        let file = checkpoint.appendingPathComponent(Checkpoint.File.config.rawValue)
+        guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
+            throw CheckpointError(message: "\(file.path): cannot be read; the checkpoint is damaged")
+        }
+        return (text, file.path)
+    }
 
     /// The first half of building a session, which `autoglm config show` also needs: loads the
     /// config layers, the plugins on the search path (`pluginDirectories`, `AUTOGLM_PLUGIN_PATH`,
@@ -40,7 +79,9 @@ public struct SessionOptions {
     ///   load, when a component is missing).
     public func resolve() throws -> (ResolvedConfig, PluginRegistry) {
         let layers: ConfigLayers
-        if let (text, label) = configText {
+        var overrides = self.overrides
+        if let run = try resumedRunDirectory() { overrides.append("run.dir=\(run.path)") }  // continue where it is
+        if let (text, label) = try configText ?? resumedConfig() {
             layers = try ConfigLoader.load(text: text, label: label, environment: environment, overrides: overrides,
                                            schema: schema)
         } else {
@@ -52,7 +93,12 @@ public struct SessionOptions {
         try registerComponents?(registry)
         do {
             return (try layers.resolve(schemas: registry), registry)
-        } catch let error as ConfigError where !registry.failures.isEmpty {
+        } catch let error as ConfigError where !registry.failures.isEmpty || resume != nil {
+            if resume != nil {
+                let searched = (try? resumedRecord()?.pluginPaths) ?? []
+                throw ConfigError(origin: error.origin, message: error.message + (searched.isEmpty ? "" :
+                    "\nthe run was trained with plugins from \(searched.joined(separator: ", ")): pass those folders with --plugins"))
+            }
             // A missing component is often a plugin that failed to load: say which did.
             let failed = registry.failures.map { "  \($0.file): \($0.reason)" }.joined(separator: "\n")
             throw ConfigError(origin: error.origin, message: error.message + "\nplugins that failed to load:\n" + failed)
@@ -68,4 +114,7 @@ public enum SessionData {
     case text(String)
     /// Tokens already made, with their tokenizer (benchmarks on random tokens).
     case tokens(TokenDataset, CharTokenizer)
+    /// None: a session opened from a checkpoint (`resume`) to sample; it cannot train, and writes
+    /// nothing into the run directory.
+    case none
 }

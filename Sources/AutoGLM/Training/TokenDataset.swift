@@ -9,6 +9,15 @@ public struct TokenDataset: Sendable {
     /// Validation tokens.
     public let validation: [Int32]
 
+    /// No tokens: a session that only samples.
+    static let empty = TokenDataset(train: [], validation: [])
+
+    /// Both parts as given.
+    private init(train: [Int32], validation: [Int32]) {
+        self.train = train
+        self.validation = validation
+    }
+
     /// Splits `tokens`; both parts must hold more than `blockSize` tokens.
     public init(tokens: [Int32], valFraction: Double, blockSize: Int) throws {
         let n = Int(Double(tokens.count) * (1 - valFraction))

@@ -1,17 +1,29 @@
 import Foundation
 
-/// A progress update from the trainer, for a terminal line, a log or an embedding program: one
-/// per optimizer step and one per evaluation.
+/// A progress update from the session, for a terminal line, a log or an embedding program: one
+/// per optimizer step and one per evaluation, and, while they run, the progress of an evaluation
+/// and of reading and tokenizing the training text.
 public struct TrainingProgress: Sendable {
     /// What happened.
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
         /// An optimizer step finished.
         case step
         /// An evaluation finished.
         case evaluation
+        /// An evaluation is running: `batch` of its `of` batches are done (0 before the first).
+        /// The other fields are those of the last step.
+        case evaluating(batch: Int, of: Int)
+        /// The training text is being read: `bytes` of `of` bytes (the files' sizes). Reported
+        /// while the session is built, before any step: the other fields are zero.
+        case readingData(bytes: Int, of: Int)
+        /// The text read is being tokenized: `done` of `of` units of work (each UTF-8 byte of the
+        /// text counts once for the vocabulary and once for the ids). Like `readingData`, before
+        /// any step.
+        case tokenizing(done: Int, of: Int)
     }
 
-    /// What the receiver wants the trainer to do next.
+    /// What the receiver wants the trainer to do next. Only the replies to `.step` and
+    /// `.evaluation` are acted on; work that is underway always runs to its end.
     public enum Reply: Sendable {
         /// Go on.
         case proceed
@@ -46,6 +58,12 @@ public struct TrainingProgress: Sendable {
 
     /// Estimated seconds to the last configured step.
     public var eta: Double { step > 0 ? elapsed / Double(step) * Double(max(maxSteps - step, 0)) : 0 }
+
+    /// An update about loading the data (`.readingData`, `.tokenizing`): no step has run yet.
+    static func loading(_ kind: Kind) -> TrainingProgress {
+        TrainingProgress(kind: kind, step: 0, maxSteps: 0, loss: 0, lr: 0, gradNorm: 0, stepSeconds: 0,
+                         tokensPerSecond: 0, elapsed: 0, logged: false, metrics: [])
+    }
 }
 
 /// What a call that trained reports.

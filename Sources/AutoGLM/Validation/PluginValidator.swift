@@ -4,7 +4,9 @@ import Foundation
 /// Loads one plugin library in isolation and runs the checks the host can run on any component
 /// of each kind: lifecycle, schema sanity, state round trip, and a kind-specific behaviour test
 /// (attention: shapes, causality, gradient check, distance to dense attention; optimizer: it
-/// decreases a quadratic; evaluator: batch-split invariance; callback: every event accepted).
+/// decreases a quadratic; evaluator: batch-split invariance; callback: every event accepted);
+/// and for each function registered by prototype: it parses, is documented, and gives a finite
+/// result on its documented example arguments.
 public enum PluginValidator {
     /// Validates the library at `path`.
     public static func validate(file path: String) -> ConformanceReport {
@@ -20,8 +22,11 @@ public enum PluginValidator {
         report.record("", "every registration accepted") {
             let refused = registry.failures.map(\.reason)
             guard refused.isEmpty else { throw ConformanceFailure(refused.joined(separator: "; ")) }
-            guard !registry.allComponents.isEmpty else { throw ConformanceFailure("registers no component") }
-            return registry.allComponents.map { "\($0.kind.rawValue) \($0.name)" }.joined(separator: ", ")
+            guard !registry.allComponents.isEmpty || !registry.allFunctions.isEmpty else {
+                throw ConformanceFailure("registers no component and no function")
+            }
+            return (registry.allComponents.map { "\($0.kind.rawValue) \($0.name)" } + registry.allFunctions.map { "function \($0.name)" })
+                .joined(separator: ", ")
         }
         for info in registry.allComponents {
             let defaults = info.parameters.defaultValues
@@ -32,6 +37,9 @@ public enum PluginValidator {
             case .evaluator: EvaluatorConformance.run(info: info, registry: registry, parameters: defaults, into: &report)
             case .callback: CallbackConformance.run(info: info, registry: registry, parameters: defaults, into: &report)
             }
+        }
+        for info in registry.allFunctions {
+            if let function = registry.function(named: info.name) { FunctionConformance.run(function, into: &report) }
         }
         return report
     }
