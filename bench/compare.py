@@ -14,7 +14,7 @@ both peak RSS, and for the recipe both wall times and val losses. Every line nam
 
 usage: python3 bench/compare.py --torch-python PATH/torchenv/bin/python [--rounds 3]
                                 [--presets small,medium] [--quality DATA.txt [--quality-rounds 3]]
-                                [--bf16] [--skip-attention]
+                                [--bf16] [--skip-attention] [--steps N]
 """
 import argparse, json, os, statistics, subprocess
 
@@ -27,6 +27,10 @@ def run_json(cmd):
     line = [l for l in out.splitlines() if l.startswith("{")][-1]
     print(line, flush=True)
     return json.loads(line)
+
+def steps_args(a):
+    """`--steps N` for both sides' training benchmarks when --steps is given (else their default)."""
+    return ["--steps", str(a.steps)] if a.steps else []
 
 def cpu_info():
     """Model name, family/model/stepping and the AVX-512 flags of this machine's CPU."""
@@ -44,6 +48,7 @@ def cpu_info():
 def bf16_presets(a, summary):
     """Per preset: ours fp32 / ours bf16 / peer fp32 / peer bf16, alternating, medians."""
     peer_cmd = [a.torch_python, os.path.join(SHARED, "torch_peer.py")]
+    steps = steps_args(a)
     for preset in a.presets.split(","):
         runs = {"ours_fp32": [], "ours_bf16": [], "peer_fp32": [], "peer_bf16": []}
         rss = {k: [] for k in runs}
@@ -52,7 +57,7 @@ def bf16_presets(a, summary):
                               ("ours_bf16", [AUTOGLM, "bench", "--preset", preset, "--set", "train.precision=bf16"]),
                               ("peer_fp32", peer_cmd + ["--preset", preset]),
                               ("peer_bf16", peer_cmd + ["--preset", preset, "--bf16"])):
-                r = run_json(cmd)
+                r = run_json(cmd + steps)
                 runs[name].append(r["tokens_per_s"]); rss[name].append(r["peak_rss_mb"])
         med = {k: statistics.median(v) for k, v in runs.items()}
         peer_best = max(med["peer_fp32"], med["peer_bf16"])
@@ -101,6 +106,7 @@ def main():
     ap.add_argument("--quality-rounds", type=int, default=1,
                     help="recipe runs per side, alternating (medians; about 3 minutes per pair)")
     ap.add_argument("--bf16", action="store_true", help="compare fp32 and bf16 on both sides (issue #18)")
+    ap.add_argument("--steps", type=int, help="timed steps per training benchmark, both sides (default: theirs, 20; after 5 warm-up steps)")
     ap.add_argument("--skip-attention", action="store_true", help="leave out the boundary and attention micro-benchmarks")
     a = ap.parse_args()
     summary = {"cpu": cpu_info()}
@@ -114,8 +120,9 @@ def main():
     for preset in a.presets.split(","):
         ours, peer, rss_ours, rss_peer, mfu = [], [], [], [], []
         for _ in range(a.rounds):
-            o = run_json([AUTOGLM, "bench", "--preset", preset])
-            p = run_json([a.torch_python, os.path.join(SHARED, "torch_peer.py"), "--preset", preset])
+            steps = steps_args(a)
+            o = run_json([AUTOGLM, "bench", "--preset", preset] + steps)
+            p = run_json([a.torch_python, os.path.join(SHARED, "torch_peer.py"), "--preset", preset] + steps)
             ours.append(o["tokens_per_s"]); peer.append(p["tokens_per_s"])
             rss_ours.append(o["peak_rss_mb"]); rss_peer.append(p["peak_rss_mb"]); mfu.append(o["mfu"])
         summary[preset] = dict(ours_tokens_per_s=statistics.median(ours), peer_tokens_per_s=statistics.median(peer),
