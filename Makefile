@@ -26,7 +26,7 @@ deps:
 # name); the links give it the names a C program links with (-lautoglm) and runs with (its
 # soname), so that `cc -I include -L .build/release -lautoglm` works in the tree.
 build: deps
-	$(SWIFT) build -c $(CONFIG)
+	AUTOGLM_STATIC_CLI=1 $(SWIFT) build -c $(CONFIG)
 	ln -sfn libAutoGLMC.so $(BUILD_DIR)/libautoglm.so.$(API_MAJOR)
 	ln -sfn libautoglm.so.$(API_MAJOR) $(BUILD_DIR)/libautoglm.so
 

@@ -40,6 +40,12 @@ let staticSwiftRuntime: [String] = ["-static-stdlib", "-Xlinker", "--start-group
     "swift_StringProcessing", "swiftDispatch", "swiftGlibc", "swift_Concurrency",
 ].map { "-l" + $0 } + ["-Xlinker", "--end-group"]
 
+/// Whether the `autoglm` executable links `staticSwiftRuntime` too (`make build` and `make install`
+/// set AUTOGLM_STATIC_CLI=1). Not under a plain `swift build`/`swift test`: the CLI's tests are
+/// linked with the executable's code and its linker flags, and XCTest and swift-testing exist
+/// only as shared libraries, so a static runtime there does not link (-lXCTest not found).
+let staticCLI = Context.environment["AUTOGLM_STATIC_CLI"] != nil
+
 /// The soname of libautoglm: its major is the C API's (AGLM_API_MAJOR in include/autoglm/autoglm.h).
 let embeddingSoname = "libautoglm.so.1"
 
@@ -122,7 +128,7 @@ let package = Package(
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            linkerSettings: [.unsafeFlags(staticSwiftRuntime)]
+            linkerSettings: staticCLI ? [.unsafeFlags(staticSwiftRuntime)] : []
         ),
         .testTarget(name: "AutoGLMCoreTests", dependencies: ["AutoGLMCore"]),
         // Fixtures/ holds C plugin sources the tests compile with `cc` at test time.

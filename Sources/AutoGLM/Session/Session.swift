@@ -106,7 +106,8 @@ public final class Session {
         let model = try GPT(config: GPTConfig(config, vocabSize: tokenizer.count), attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
         model.activationCheckpointing = config.train.activationCheckpointing   // issue #18
-        HostLog.emit(.info, KernelReport.describe(config))                     // issue #18
+        // issue #18: the kernel path, at info level only where bf16 has something to say
+        HostLog.emit(config.train.precision == .bf16 ? .info : .debug, KernelReport.describe(config))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
                                               parameters: config.optimizer.parameters, modelParameters: model.parameters)
         let evaluators = try config.evaluators.map {
