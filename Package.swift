@@ -78,6 +78,9 @@ let package = Package(
         // cairo's 2D drawing with SVG and PNG output, for `autoglm plot` (Debian: libcairo2-dev).
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
+        // OpenSSL's libcrypto: the SHA-256 of plugin files in plugins.lock (Debian: libssl-dev).
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         // libffi: calls plugin functions declared by a C prototype string (Debian: libffi-dev).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi",
                        providers: [.apt(["libffi-dev"])]),
@@ -102,7 +105,7 @@ let package = Package(
         .target(
             name: "AutoGLM",
             dependencies: [
-                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CProcess",
+                "AutoGLMCore", "CAutoGLM", "CCairo", "CFFI", "CLibCrypto", "CProcess",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

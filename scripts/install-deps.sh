@@ -5,12 +5,13 @@
 #   libcairo2-dev    drawing `autoglm plot`'s charts to SVG and PNG (the CCairo module, pkg-config cairo)
 #   fonts-dejavu-core  a font for the charts' text (cairo finds it through fontconfig)
 #   pkg-config       how SwiftPM finds cairo's include directory (pkgConfig "cairo" in Package.swift)
+#   libssl-dev       OpenSSL's libcrypto: SHA-256 of plugin files for `autoglm plugins lock` (CLibCrypto)
 #   libsqlite3-dev   SQLite for `autoglm search`'s study files (GRDB.swift links the system library)
 #   fortunes         the default training corpus (/usr/share/games/fortunes)
 #   gcc, g++         the system C compiler plugins are built with (and the tests use)
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev libffi-dev libcairo2-dev fonts-dejavu-core pkg-config libsqlite3-dev fortunes gcc g++ make; do
+for pkg in libopenblas-dev libffi-dev libcairo2-dev fonts-dejavu-core pkg-config libssl-dev libsqlite3-dev fortunes gcc g++ make; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

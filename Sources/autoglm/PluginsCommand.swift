@@ -7,7 +7,7 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List the components and functions found on the plugin search path, and the files that failed to load.",
-        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self, NewPlugin.self],
+        subcommands: [ListPlugins.self, ShowPlugin.self, ValidatePlugin.self, NewPlugin.self, LockPlugins.self, ProbePlugin.self],
         defaultSubcommand: ListPlugins.self
     )
 }
@@ -38,6 +38,43 @@ struct ListPlugins: ParsableCommand {
             print("\nFailed to load:")
             for f in registry.failures { print("  \(f.file)\n    \(f.reason)") }
         }
+    }
+}
+
+/// `autoglm plugins lock DIR...`: writes each folder's `plugins.lock`.
+struct LockPlugins: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Record the SHA-256 of every plugin file of each folder in its plugins.lock; from then on only those files, unchanged, load from it.")
+
+    @Argument(help: "Plugin folders to lock.")
+    var folders: [String]
+
+    func validate() throws {
+        if folders.isEmpty { throw ValidationError("name at least one plugin folder, e.g. `autoglm plugins lock ~/.autoglm/plugins`") }
+    }
+
+    func run() throws {
+        for folder in folders {
+            let entries = try PluginLock.write(folder: folder)
+            print("\((folder as NSString).appendingPathComponent(PluginLock.fileName)): \(entries.count) file\(entries.count == 1 ? "" : "s")")
+            for entry in entries { print("  \(entry.digest)  \(entry.name)") }
+        }
+    }
+}
+
+/// `autoglm plugins probe FILE` (hidden): loads one plugin file in this process and exits; the
+/// host runs it as a child before loading a plugin itself (see `PluginProbe`).
+struct ProbePlugin: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "probe", abstract: "Load one plugin file and exit (used by the host).",
+                                                    shouldDisplay: false)
+
+    @Argument(help: "The plugin file.")
+    var file: String
+
+    func run() throws {
+        let status = PluginProbe.probe(path: file)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -55,6 +55,16 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertTrue(message.contains("AGLM_ERR_INTERNAL"), message)
     }
 
+    func testAPluginCrashingInItsInitIsReportedAndTheHostGoesOn() throws {
+        let message = try failure(loading: "init_crashes.c")
+        XCTAssertTrue(message.contains("init_crashes.so"), message)
+        XCTAssertTrue(message.contains("crashed in its entry point or init (signal 11, SIGSEGV)"), message)
+        XCTAssertTrue(message.contains("autoglm plugins validate"), message)
+        // This process is still here, and a good plugin next to it still loads.
+        let dir = try PluginBuilder.temporaryDirectory()
+        XCTAssertTrue(PluginRegistry().load(file: try PluginBuilder.compileFixture("old_minor.c", into: dir)))
+    }
+
     func testMalformedDescriptorIsRefused() throws {
         let message = try failure(loading: "bad_desc.c")
         XCTAssertTrue(message.contains("required function step is NULL"), message)

@@ -110,6 +110,9 @@ struct Checkpoint {
               (try? JSONSerialization.jsonObject(with: Data(attention.utf8))) is [String: Any] else {
             throw CheckpointError(message: "\(modelURL.path): its metadata does not describe the model of step \(manifest.trainer.step) (format, step, model, attention)")
         }
+        guard tokenizer.count == model.vocabSize else {
+            throw CheckpointError(message: "\(url.appendingPathComponent(File.tokenizer.rawValue).path): \(tokenizer.count) characters, but the model of step \(manifest.trainer.step) has a vocabulary of \(model.vocabSize): the checkpoint's files do not belong together (sampling would print garbage); use another checkpoint")
+        }
         return Checkpoint(weights: weights.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                           optimizerState: optimizer.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                           manifest: manifest, configJSON: configJSON, tokenizer: tokenizer, model: model,

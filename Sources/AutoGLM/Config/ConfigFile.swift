@@ -19,6 +19,9 @@ struct FileKey: Sendable, Equatable {
 struct ConfigFile: Sendable {
     /// Path as given.
     let path: String
+    /// The directory of the file on disk (absolute), against which relative paths in it are
+    /// resolved; nil for a config text that is not a file.
+    var directory: String?
     /// Leaf keys in document order.
     let keys: [FileKey]
     /// The values; nil for a file without any (empty, or only comments).
@@ -38,7 +41,10 @@ struct ConfigFile: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(origin: path, message: "the config file is not valid UTF-8")
         }
-        return try parse(text: text, path: path)
+        var file = try parse(text: text, path: path)
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        file.directory = ((absolute as NSString).deletingLastPathComponent as NSString).standardizingPath
+        return file
     }
 
     /// Parses YAML `text`; `path` names it in messages.

@@ -10,6 +10,8 @@ import Foundation
 public struct ConfigLayers: Sendable {
     /// The config file path, when one was given (or the label of an in-memory config text).
     public let configFile: String?
+    /// The directory of the config file on disk (relative paths in it resolve against it).
+    public var configDirectory: String? { file?.directory }
     /// `plugins.paths` resolved through the layers: extra plugin directories.
     public internal(set) var pluginPaths: [String] = []
     /// Where `pluginPaths` came from.

@@ -42,7 +42,7 @@ public enum ConfigLoader {
         try UnknownKeyCheck(layers: layers, schemas: nil).checkHostSections()
         let paths = HostKeys.table.plugins.paths.name
         if let (raw, source) = try layers.lookup(paths, list: true) {
-            layers.pluginPaths = raw.items
+            layers.pluginPaths = raw.items.map { ConfigPaths.resolve($0, source: source, configDirectory: layers.configDirectory) }
             layers.pluginPathsSource = source
         }
         return layers

@@ -129,7 +129,8 @@ struct ConfigResolver {
         let list = key.spec.kind == .floatList || key.spec.kind == .stringList
         let value: ParameterValue
         if let (raw, source) = try layers.lookup(key.name, list: list) {
-            value = try key.spec.validate(raw, key: key.name, source: source)
+            value = Self.paths(in: try key.spec.validate(raw, key: key.name, source: source), role: key.role, source: source,
+                               configDirectory: layers.configDirectory)
             sources[key.name] = source
         } else {
             value = key.spec.defaultValue
@@ -140,6 +141,17 @@ struct ConfigResolver {
         }
         config.setValue(value, forKey: key.name)
         return value
+    }
+
+    /// A path key's value as paths (`ConfigPaths`); other values unchanged.
+    private static func paths(in value: ParameterValue, role: HostKeyRole, source: ConfigSource,
+                              configDirectory: String?) -> ParameterValue {
+        switch (role, value) {
+        case (.path, .string(let path)): return .string(ConfigPaths.resolve(path, source: source, configDirectory: configDirectory))
+        case (.paths, .strings(let paths)):
+            return .strings(paths.map { ConfigPaths.resolve($0, source: source, configDirectory: configDirectory) })
+        default: return value
+        }
     }
 
     /// Reads a hook key: the binding map's fields (`<key>.function`, `.library`, `.symbol`,

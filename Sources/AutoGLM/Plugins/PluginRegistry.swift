@@ -48,21 +48,41 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     public init() {}
 
     /// Loads every plugin found in `directories` (in order; see `PluginSearchPath`).
+    /// A folder that does not exist is reported in `failures` (except the bundled one, which an
+    /// embedding program may not ship), as is a scanned folder others can write (`PluginTrust`).
     public func load(directories: [PluginDirectory]) {
         for dir in directories {
-            for file in dir.candidateFiles() { load(file: file) }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory) else {
+                if dir.origin != .bundled {
+                    lock.withLock {
+                        failures.append(PluginLoadFailure(file: dir.path, reason: "no such file or folder (given by \(dir.origin.rawValue)); check the path"))
+                    }
+                }
+                continue
+            }
+            for file in dir.candidateFiles() { load(file: file, scanned: isDirectory.boolValue) }
         }
     }
 
     /// Loads one library file. Returns true if it loaded; otherwise the reason is in `failures`.
     /// A component whose name this registry already has is refused (reported in `failures`,
     /// naming both files) while the library's other components are accepted.
+    /// Files others can write, and files their folder's `plugins.lock` does not allow, are refused
+    /// (`PluginTrust`, `PluginLock`).
     @discardableResult
-    public func load(file: String) -> Bool {
+    public func load(file: String) -> Bool { load(file: file, scanned: false) }
+
+    /// Loads one library file found by scanning a folder (`scanned`) or named directly.
+    private func load(file: String, scanned: Bool) -> Bool {
         lock.lock(); defer { lock.unlock() }
         let path = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
         if loadedFiles.contains(path) { return true }
         loadedFiles.insert(path)
+        if let refusal = PluginTrust.problem(file: file, scanned: scanned) ?? PluginLock.problem(file: file) {
+            failures.append(PluginLoadFailure(file: path, reason: refusal))
+            return false
+        }
         switch LoadedLibraries.load(path: path) {
         case .failure(let error):
             failures.append(PluginLoadFailure(file: path, reason: "\(error)"))
@@ -156,11 +176,18 @@ enum LoadedLibraries {
     /// Guards `byPath` and serialises library initialisation.
     private static let lock = NSLock()
 
-    /// The registration of the library at `path` (resolved), loading it on first use.
+    /// The registration of the library at `path` (resolved), loading it on first use; a file
+    /// outside the bundled folder is first loaded in a child process (`PluginProbe`), so one
+    /// that crashes or hangs in its init is reported instead of taking this process down.
     static func load(path: String) -> Result<LibraryRegistration, Error> {
         lock.withLock {
             if let known = byPath[path] { return known }
-            let result = Result { try LibraryLoader.load(path: path) }
+            let result: Result<LibraryRegistration, Error>
+            if let problem = PluginProbe.problem(loading: path) {
+                result = .failure(DescriptorError(message: problem))
+            } else {
+                result = Result { try LibraryLoader.load(path: path) }
+            }
             byPath[path] = result
             return result
         }

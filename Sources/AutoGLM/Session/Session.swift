@@ -161,8 +161,17 @@ public final class Session {
             if let saved, saved != tokenizer {
                 throw DataError(message: "data.path: the text's characters differ from the checkpoint's vocabulary (\(tokenizer.count) vs \(saved.count) characters): resume with the corpus the run was trained on")
             }
-            let dataset = try TokenDataset(tokens: ids, valFraction: config.data.valFraction, blockSize: config.model.blockSize)
-            return (dataset, tokenizer)
+            var source = "the text given"
+            if case .configured = data { source = "data.path: '\(config.data.path)'" }
+            if tokenizer.count == 1 {
+                HostLog.emit(.warning, "\(source) holds one distinct character: every target is predictable, the loss falls to 0 and the model learns nothing useful")
+            }
+            do {
+                let dataset = try TokenDataset(tokens: ids, valFraction: config.data.valFraction, blockSize: config.model.blockSize)
+                return (dataset, tokenizer)
+            } catch let error as DataError {
+                throw DataError(message: "\(source): \(error.message)")
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The training text: one file, or every text file of a directory (sorted by name; `.dat` and
-/// `.u8` index files and files that are not UTF-8 text are skipped), concatenated.
+/// `.u8` index files are skipped, and empty, binary or non-UTF-8 files with a warning),
+/// concatenated. A single file that is empty, binary or not UTF-8 is refused.
 public enum Corpus {
     /// Bytes read between two progress reports.
     static let chunkSize = 8 << 20
@@ -15,10 +16,9 @@ public enum Corpus {
         }
         if !isDir.boolValue {
             var reader = ChunkedReader(total: fileSize(path), progress: progress)
-            guard let data = reader.read(path), let text = String(data: data, encoding: .utf8) else {
-                throw DataError(message: "data.path: '\(path)' is not UTF-8 text")
-            }
-            return text
+            guard let data = reader.read(path) else { throw DataError(message: "data.path: '\(path)' cannot be read (check its permissions)") }
+            if let problem = problem(with: data) { throw DataError(message: "data.path: '\(path)' \(problem)") }
+            return String(decoding: data, as: UTF8.self)
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
         let files = names.filter { !$0.hasSuffix(".dat") && !$0.hasSuffix(".u8") && !$0.hasPrefix(".") }
@@ -30,11 +30,26 @@ public enum Corpus {
         var reader = ChunkedReader(total: files.reduce(0) { $0 + fileSize($1) }, progress: progress)
         var parts: [String] = []
         for file in files {
-            guard let data = reader.read(file), !data.contains(0), let text = String(data: data, encoding: .utf8) else { continue }
-            parts.append(text)
+            guard let data = reader.read(file) else {
+                HostLog.emit(.warning, "data.path: skipped '\(file)': it cannot be read")
+                continue
+            }
+            if let problem = problem(with: data) {
+                HostLog.emit(.warning, "data.path: skipped '\(file)': it \(problem)")
+                continue
+            }
+            parts.append(String(decoding: data, as: UTF8.self))
         }
         guard !parts.isEmpty else { throw DataError(message: "data.path: directory '\(path)' holds no UTF-8 text files") }
         return parts.joined(separator: "\n")
+    }
+
+    /// Why `data` is not a training text (empty, binary, not UTF-8), or nil.
+    static func problem(with data: Data) -> String? {
+        if data.isEmpty { return "is empty" }
+        if data.contains(0) { return "is binary (it holds NUL bytes), not text" }
+        if String(data: data, encoding: .utf8) == nil { return "is not UTF-8 text (convert it, e.g. with `iconv -t UTF-8`)" }
+        return nil
     }
 
     /// The size of the file at `path` in bytes (0 if unknown).
