@@ -18,22 +18,14 @@ let bundledPlugins: [String] = {
     }.sorted()
 }()
 
-/// The hot code (tensor kernels, bundled plugins) is compiled for AVX2/FMA (Haswell or newer,
-/// which the project's x86-64 machines are); `autoglm` checks the CPU at start-up and says so
-/// instead of crashing. Build with AUTOGLM_PORTABLE=1 for baseline x86-64.
-let portable = Context.environment["AUTOGLM_PORTABLE"] != nil
-#if arch(x86_64)
-let swiftCPUFlags = portable ? [] : ["-target-cpu", "haswell"]
-let cCPUFlags = portable ? [] : ["-march=haswell"]
-#else
-let swiftCPUFlags: [String] = []
-let cCPUFlags: [String] = []
-#endif
-
+/// Everything is compiled for baseline x86-64, so one build runs on any x86-64 CPU: the hot C
+/// kernels are compiled once per instruction set in the same build (`target` attributes:
+/// Sources/CKernels/kernels_*.c, bf16.c, the flash plugin) and chosen at run time from cpuid
+/// (`KernelPath`, config key `run.isa`).
 /// Optimisation flags for the C plugins (the host's kernels are Swift, built with -O by -c release).
 let pluginCFlags: [CSetting] = [
     .headerSearchPath("../../include"),
-    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags),
+    .unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"]),
 ]
 
 /// The Swift runtime and Foundation, linked into `libautoglm.so` and the `autoglm` executable so
@@ -86,10 +78,11 @@ let package = Package(
         // libffi: calls plugin functions declared by a C prototype string (Debian: libffi-dev).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi",
                        providers: [.apt(["libffi-dev"])]),
-        // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial).
+        // Element kernels in C, where Swift's SIMD types vectorise poorly (GELU's erf polynomial),
+        // one variant per instruction set; the bf16 GEMM; the worker pool.
         .target(
             name: "CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"] + cCPUFlags)]
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wall", "-Wextra"])]
         ),
         // Starting a search trial's child process (fork and exec with nothing but system calls between).
         .target(name: "CProcess", cSettings: [.unsafeFlags(["-Wall", "-Wextra"])]),
@@ -101,7 +94,7 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels"],
             // -wmo only in release (where SwiftPM already builds whole-module): a debug build with it,
             // as the DocC plugin's symbol-graph build is, fails ("index output filenames do not match").
-            swiftSettings: [.unsafeFlags(["-Ounchecked"] + swiftCPUFlags), .unsafeFlags(["-wmo"], .when(configuration: .release)),
+            swiftSettings: [.unsafeFlags(["-Ounchecked"]), .unsafeFlags(["-wmo"], .when(configuration: .release)),
                             .swiftLanguageMode(.v5)]
         ),
         // The host: plugin loader, host API table, GPT model, trainer, config, run plots, search.
@@ -134,8 +127,7 @@ let package = Package(
             dependencies: [
                 "AutoGLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: swiftCPUFlags.isEmpty ? [] : [.define("AUTOGLM_REQUIRES_AVX2")]
+            ]
         ),
         // The `autoglm` command-line tool: AutoGLMCLI's main, with the Swift runtime linked in.
         .executableTarget(

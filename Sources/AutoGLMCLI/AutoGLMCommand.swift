@@ -16,9 +16,8 @@ public struct AutoGLMCommand: ParsableCommand {
     /// An empty command (swift-argument-parser fills in the options).
     public init() {}
 
-    /// Checks the CPU and the process environment, then runs the command line.
+    /// Runs the command line (the build runs on any x86-64: kernels are chosen at run time).
     public static func main() {
-        ProcessSetup.prepare()
         main(nil)
     }
 }

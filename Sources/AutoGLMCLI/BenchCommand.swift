@@ -1,5 +1,6 @@
 import ArgumentParser
 import AutoGLM
+import AutoGLMCore
 import Foundation
 
 /// `autoglm bench`: training throughput on the PyTorch peer's shapes, one JSON line.
@@ -26,6 +27,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("attention-shape"), help: ArgumentHelp("Instead of training, time the attention's forward+backward on batch,heads,seq,head_dim.", valueName: "B,H,T,D"))
     var attentionShape: String?
 
+    @Option(help: "GEMM operand precision: fp32 or bf16 (the training benchmark's train.precision; the attention benchmark's q, k, v).")
+    var precision: String = "fp32"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A config override for the training benchmark (repeatable), e.g. train.precision=bf16, train.activation_checkpointing=blocks, run.isa=avx2.", valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+
     @Flag(help: "Instead of training, measure the cost of crossing the plugin boundary.")
     var boundary = false
 
@@ -42,6 +49,9 @@ struct BenchCommand: ParsableCommand {
     var rounds: Int = 5
 
     func run() throws {
+        guard let precision = Precision(rawValue: precision) else {
+            throw ValidationError("unknown precision '\(precision)'; use fp32 or bf16")
+        }
         if ffi {
             print(try FunctionCallBenchmark.run(registry: plugins.registry()))
             return
@@ -53,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         if let attentionShape {
             let shape = attentionShape.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             print(try AttentionBenchmark.run(registry: plugins.registry(), attention: attention, shape: shape,
-                                             threads: threads, steps: steps))
+                                             threads: threads, steps: steps, precision: precision))
             return
         }
         guard let p = ThroughputBenchmark.presets[preset] else {
@@ -65,6 +75,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print(try ThroughputBenchmark.run(preset: p, pluginDirectories: plugins.directories, attention: attention,
-                                          threads: threads, steps: steps).json)
+                                          threads: threads, steps: steps,
+                                          overrides: ["train.precision=\(precision.rawValue)"] + overrides).json)
     }
 }

@@ -47,6 +47,7 @@ struct ck_pool {
     void *ctx;
     uint32_t generation;              /* last published generation (caller side) */
     int threads;                      /* threads a region runs on */
+    ck_isa isa;                       /* the kernel path of its regions */
     int workers;                      /* workers started */
     pthread_t handles[CK_POOL_MAX_THREADS - 1];
     pthread_mutex_t run_lock;         /* one region at a time */
@@ -98,6 +99,7 @@ static void ck_run_tasks(ck_pool *pool, uint64_t ticket) {
 static void *ck_worker(void *arg) {
     ck_pool *pool = arg;
     uint32_t seen = 0;
+    ck_current = pool; /* kernels run in its tasks read the pool's path */
     for (;;) {
         uint64_t ticket = atomic_load_explicit(&pool->ticket, memory_order_acquire);
         if ((uint32_t)(ticket >> 32) == seen) {
@@ -127,6 +129,7 @@ ck_pool *ck_pool_create(int threads) {
     ck_pool *pool = calloc(1, sizeof *pool);
     if (pool == NULL) return NULL;
     pool->threads = ck_clamp_threads(threads);
+    pool->isa = ck_cpu_isa();
     pthread_mutex_init(&pool->run_lock, NULL);
     pthread_mutex_init(&pool->sleep_lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
@@ -150,6 +153,10 @@ void ck_pool_destroy(ck_pool *pool) {
 int ck_pool_threads(const ck_pool *pool) { return pool->threads; }
 
 void ck_pool_set_threads(ck_pool *pool, int threads) { pool->threads = ck_clamp_threads(threads); }
+
+ck_isa ck_pool_isa(const ck_pool *pool) { return pool->isa; }
+
+void ck_pool_set_isa(ck_pool *pool, ck_isa isa) { pool->isa = isa > ck_cpu_isa() ? ck_cpu_isa() : isa; }
 
 ck_pool *ck_pool_current(void) { return ck_current; }
 

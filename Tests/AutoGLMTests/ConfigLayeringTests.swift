@@ -15,8 +15,9 @@ final class ConfigLayeringTests: ConfigTestCase {
             "train.grad_clip": .number(1), "train.grad_clip_schedule": .hook(HookBinding(shorthand: "constant")),
             "train.accumulation_schedule": .hook(HookBinding(shorthand: "constant")), "train.eval_interval": .number(250), "train.eval_batches": .number(200),
             "train.log_interval": .number(10), "train.seed": .number(1337), "train.threads": .number(2),
+            "train.precision": .string("fp32"), "train.activation_checkpointing": .string("none"),
             "train.on_nonfinite": .string("stop"), "train.max_skipped_steps": .number(10),
-            "run.dir": .string("runs/latest"), "checkpoint.every": .number(0), "checkpoint.keep_last": .number(3),
+            "run.dir": .string("runs/latest"), "run.isa": .string("auto"), "checkpoint.every": .number(0), "checkpoint.keep_last": .number(3),
             "checkpoint.best_metric": .string("val/loss"), "checkpoint.best_mode": .string("min"),
             "attention.name": .string("flash"), "optimizer.name": .string("adamw"),
             "optimizer.lr": .number(1e-3), "evaluators": .strings(["perplexity"]), "callbacks": .strings([]),
@@ -29,6 +30,9 @@ final class ConfigLayeringTests: ConfigTestCase {
         XCTAssertEqual(c.train.lrSchedule, HookBinding(shorthand: "cosine"))
         XCTAssertEqual(c.train.minLR, 1e-4)
         XCTAssertEqual(c.run.dir, "runs/latest")
+        XCTAssertEqual(c.run.isa, .auto)
+        XCTAssertEqual(c.train.precision, .fp32)
+        XCTAssertEqual(c.train.activationCheckpointing, ActivationCheckpointing.none)
         XCTAssertEqual(c.attention, ComponentSelection(kind: .attention, name: "flash", parameters: ["block": .number(32)]))
         XCTAssertEqual(c.optimizer, ComponentSelection(kind: .optimizer, name: "adamw", parameters: [
             "betas": .list([0.9, 0.99]), "weight_decay": .number(0.1), "eps": .number(1e-8)]))
@@ -42,8 +46,9 @@ final class ConfigLayeringTests: ConfigTestCase {
             "model.position_embedding", "train.steps", "train.batch_size", "train.accumulation_steps",
             "train.warmup_steps", "train.min_lr", "train.lr_schedule", "train.grad_clip", "train.grad_clip_schedule",
             "train.accumulation_schedule", "train.eval_interval",
-            "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "train.on_nonfinite",
-            "train.max_skipped_steps", "run.dir", "checkpoint.every", "checkpoint.keep_last", "checkpoint.best_metric",
+            "train.eval_batches", "train.log_interval", "train.seed", "train.threads", "train.precision",
+            "train.activation_checkpointing", "train.on_nonfinite", "train.max_skipped_steps", "run.dir", "run.isa",
+            "checkpoint.every", "checkpoint.keep_last", "checkpoint.best_metric",
             "checkpoint.best_mode", "attention.name", "attention.block", "optimizer.name", "optimizer.lr", "optimizer.betas",
             "optimizer.weight_decay", "optimizer.eps", "evaluators", "callbacks", "distributed.bucket_mb", "plugins.paths",
         ])
@@ -213,7 +218,7 @@ final class ConfigLayeringTests: ConfigTestCase {
         let resolved = try resolve(set: ["train.steps=10", "callbacks=jsonl_log"])
         let json = resolved.jsonObject
         XCTAssertFalse(json.contains("\n"))
-        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"checkpoint":{"best_metric":"val/loss","best_mode":"min","every":0,"keep_last":3},"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"distributed":{"bucket_mb":25},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest"},"train":{"accumulation_schedule":"constant","accumulation_steps":1,"#), json)
+        XCTAssertTrue(json.hasPrefix(#"{"attention":{"block":32,"name":"flash"},"callbacks":["jsonl_log"],"checkpoint":{"best_metric":"val/loss","best_mode":"min","every":0,"keep_last":3},"data":{"path":"/usr/share/games/fortunes","val_fraction":0.1},"distributed":{"bucket_mb":25},"evaluators":["perplexity"],"model":{"block_size":64,"n_embd":128,"n_head":4,"n_layer":4,"position_embedding":true},"optimizer":{"betas":[0.9,0.99],"eps":1e-08,"lr":0.001,"name":"adamw","weight_decay":0.1},"params":{"jsonl_log":{"path":"log.jsonl"}},"plugins":{"paths":[]},"run":{"dir":"runs/latest","isa":"auto"},"train":{"accumulation_schedule":"constant","accumulation_steps":1,"activation_checkpointing":"none","#), json)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let train = object?["train"] as? [String: Any]
         XCTAssertEqual(train?["steps"] as? Int, 10)

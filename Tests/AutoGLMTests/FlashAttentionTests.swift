@@ -21,8 +21,9 @@ final class FlashAttentionTests: XCTestCase {
     override func setUp() { TensorStorage.poisonsUninitialized = true }
     override func tearDown() { TensorStorage.poisonsUninitialized = false }
 
-    /// Both ways of computing the tile products: the plugin's own GEMM and the host's sgemm.
-    private static let gemms = ["plugin", "host"]
+    /// Every way of computing the tile products: the plugin's own kernels (the widest the CPU runs,
+    /// and the AVX2 ones) and the host's sgemm.
+    private static let gemms = ["plugin", "plugin_avx2", "host"]
 
     private struct Shape: CustomStringConvertible {
         let batch: Int, heads: Int, kvHeads: Int, seq: Int, dim: Int
@@ -233,7 +234,7 @@ final class FlashAttentionTests: XCTestCase {
         XCTAssertEqual(byName["block_q"]?.min, 1)
         XCTAssertEqual(byName["scale"]?.defaultValue, .number(0))
         XCTAssertEqual(byName["kv_heads"]?.defaultValue, .number(0))
-        XCTAssertEqual(byName["gemm"]?.choices, ["auto", "plugin", "host"])
+        XCTAssertEqual(byName["gemm"]?.choices, ["auto", "plugin", "plugin_avx2", "host"])
         XCTAssertEqual(schema.version, "1.0.0")
 
         // kv_heads must divide n_head: refused at create, naming the parameter.

@@ -19,7 +19,7 @@ final class FunctionRegistrationTests: XCTestCase {
         let registry = PluginRegistry()
         XCTAssertTrue(registry.load(file: path), "\(registry.failures)")
         XCTAssertEqual(registry.libraries.first?.functions, ["scaled_sum", "scale_in_place", "answer", "ratio"])
-        XCTAssertEqual(registry.libraries.first?.abi, "1.3")
+        XCTAssertEqual(registry.libraries.first?.abi, "1.\(AGLM_ABI_MINOR)")
         XCTAssertEqual(registry.allFunctions.map(\.name), ["answer", "ratio", "scale_in_place", "scaled_sum"])
 
         let sum = try XCTUnwrap(registry.function(named: "scaled_sum"))
@@ -27,7 +27,7 @@ final class FunctionRegistrationTests: XCTestCase {
         XCTAssertEqual(sum.info.doc, "scale times the sum of x")
         XCTAssertEqual(sum.info.exampleArguments, "x=1,2,3.5 scale=2")
         XCTAssertEqual(sum.info.file, path)
-        XCTAssertEqual(sum.info.abi, "1.3")
+        XCTAssertEqual(sum.info.abi, "1.\(AGLM_ABI_MINOR)")
         let example = try FunctionTextArguments(line: sum.info.exampleArguments, prototype: sum.binding.prototype)
         XCTAssertEqual(try sum.binding.call(named: example.values), .double(13))
         let answer = try XCTUnwrap(registry.function(named: "answer"))

@@ -62,7 +62,7 @@ final class SearchSpaceTests: XCTestCase {
         XCTAssertEqual(p("attention.block_q")?.distribution, .int(low: 1, high: 1024, log: true, step: 1))
         XCTAssertEqual(p("attention.block_q")?.condition, .init(key: "attention.name", values: ["flash"]))
         XCTAssertEqual(p("attention.kv_heads")?.distribution, .int(low: 0, high: 65536, log: false, step: 1))
-        XCTAssertEqual(p("attention.gemm")?.distribution, .choice(["auto", "plugin", "host"]))
+        XCTAssertEqual(p("attention.gemm")?.distribution, .choice(["auto", "plugin", "plugin_avx2", "host"]))
         XCTAssertEqual(p("attention.max_bias")?.distribution, .float(low: Double.leastNonzeroMagnitude, high: 64, log: false, step: nil))
         XCTAssertEqual(p("attention.max_bias")?.condition, .init(key: "attention.name", values: ["alibi"]))
         XCTAssertEqual(p("optimizer.amsgrad")?.distribution, .choice(["false", "true"]))

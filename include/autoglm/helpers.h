@@ -262,9 +262,10 @@ static inline aglm_status aglm_check_view_type(const aglm_host_api *host, aglm_c
     char got[24];
     if (v == NULL)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: missing (NULL view)", what);
-    if (v->dtype.code != (uint8_t)code || v->dtype.bits != 32 || v->dtype.lanes != 1)
-        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: expected %s32 elements, got %s",
-                           what, code == AGLM_DTYPE_FLOAT ? "float" : "int",
+    if (v->dtype.code != (uint8_t)code || v->dtype.bits != (code == AGLM_DTYPE_BFLOAT ? 16 : 32) ||
+        v->dtype.lanes != 1)
+        return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "%s: expected %s elements, got %s",
+                           what, code == AGLM_DTYPE_FLOAT ? "float32" : code == AGLM_DTYPE_BFLOAT ? "bfloat16" : "int32",
                            aglm_dtype_name(v->dtype, got, sizeof got));
     if (ndim >= 0 && v->ndim != ndim)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,

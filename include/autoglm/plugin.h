@@ -214,6 +214,14 @@ typedef struct aglm_attention_layout {
      *  heads * head_dim] activations and gradients instead of dense copies, and does not
      *  zero-fill out, dq, dk, dv. */
     int32_t strided;
+    /** (ABI 1.3; check AGLM_HAS_FIELD before writing) Fused path only. Default 0. Set it to 1
+     *  when fused_forward and fused_backward accept q, k and v as bfloat16 views (dtype code
+     *  AGLM_DTYPE_BFLOAT, 16 bits: the upper half of a float32). In a run with
+     *  `train.precision: bf16` the host then passes q, k, v rounded to bfloat16 (to nearest,
+     *  ties to even) in such views, with the same shapes and strides; out, dout, dq, dk and dv
+     *  stay float32. To a component that leaves it 0 it passes float32 views of the same
+     *  rounded values. */
+    int32_t bf16;
 } aglm_attention_layout;
 
 /** Saved state of a fused forward, handed back to the fused backward. Plugin-owned. */

@@ -53,12 +53,22 @@
  * Implementation. The scale and log2(e) are folded into the score GEMM's alpha, so the softmax
  * works with exp2, evaluated by a branch-free polynomial (Cephes exp2f, relative error < 2e-7)
  * that the compiler vectorises. Tile products use either the plugin's own register-blocked GEMM
- * (4 x 16 blocks; the default when compiled for AVX2 + FMA, as the bundled build is: about
- * 90 GFLOP/s per core on 64 x 64 tiles, against 55-70 for OpenBLAS at these small sizes, and it
- * skips the masked half of the diagonal tiles) or the host's sgemm (the default on baseline
- * x86-64, where it is about three times faster than compiled C; tiles are then shrunk so that
- * no product exceeds 2^18 multiply-adds, above which OpenBLAS would start its own threads inside
- * the plugin's workers). The forward is split over (batch, head, query block) work items with
+ * (4 x 32 blocks with AVX-512, 4 x 16 with AVX2 + FMA, chosen at run time: the default on CPUs
+ * with AVX2 + FMA; about 90 GFLOP/s per core with AVX2 on 64 x 64 tiles, against 55-70 for
+ * OpenBLAS at these small sizes, and it skips the masked half of the diagonal tiles) or the
+ * host's sgemm (the default without AVX2, where it is about three times faster than compiled C;
+ * tiles are then shrunk so that no product exceeds 2^18 multiply-adds, above which OpenBLAS
+ * would start its own threads inside the plugin's workers).
+ *
+ * bfloat16 (layout `bf16`, ABI 1.3). q, k and v may come as bfloat16 views (a run with
+ * train.precision bf16): they are widened once per call into dense float32 scratch (exact), and
+ * every operand of the five tile products is a bfloat16 value: P is rounded to bfloat16 before
+ * P V and P^T dO, dO before dO V^T and P^T dO, dS before dS K and dS^T Q (round to nearest
+ * even). The products then run on the same float32 kernels: a product of two bfloat16 values is
+ * exact in float32, so this is what a bf16 dot-product instruction computes, accumulated in
+ * float32 (on the CPU measured, `vdpbf16ps` runs at half the AVX-512 FMA rate: BENCHMARKS.md).
+ * The softmax, its running max and sum, the log-sum-exp, D = rowsum(dO * O) and dS = P (dP - D)
+ * stay float32 (on the unrounded P and dO). The forward is split over (batch, head, query block) work items with
  * host->parallel_for (query blocks in a zig-zag order so that any contiguous range of items
  * carries a similar causal workload); the backward over (batch, kv head) groups, each of which
  * owns its rows of dQ, dK and dV, so no two workers ever write the same memory and no atomics
@@ -71,9 +81,11 @@
  *   scale     float, default 0, >= 0: the factor applied to q.k; 0 means 1 / sqrt(head_dim).
  *   kv_heads  int, default 0, 0..65536: key/value heads (grouped-query attention); 0 means
  *             n_head; it must divide n_head (1 = multi-query attention).
- *   gemm      choice "auto" | "plugin" | "host", default "auto": how tile products are computed
- *             (see Implementation); "auto" picks "plugin" when compiled for AVX2 + FMA, else
- *             "host". The results agree to float32 rounding either way.
+ *   gemm      choice "auto" | "plugin" | "plugin_avx2" | "host", default "auto": how tile
+ *             products are computed (see Implementation): "plugin" the widest own kernels the
+ *             CPU runs, "plugin_avx2" the AVX2 ones, "host" the host's sgemm; "auto" picks
+ *             "plugin" on CPUs with AVX2 + FMA, else "host". The results agree to float32
+ *             rounding either way.
  *   rope_base float, default 0, >= 0: 0 = no rotary embedding; > 0: fused RoPE with this base
  *             (usually 10000; needs an even head_dim).
  */
@@ -89,7 +101,7 @@
 static const aglm_host_api *host;
 
 /** Accepted values of `gemm`. */
-static const char *const flash_gemm_choices[] = {"auto", "plugin", "host", NULL};
+static const char *const flash_gemm_choices[] = {"auto", "plugin", "plugin_avx2", "host", NULL};
 
 /** Parameter schema. */
 static const aglm_param_spec flash_params[] = {
@@ -100,7 +112,7 @@ static const aglm_param_spec flash_params[] = {
     AGLM_PARAM_INT_SPEC("kv_heads", 0, 0, 65536,
                         "key/value heads (grouped-query attention); 0 means n_head; must divide n_head"),
     AGLM_PARAM_CHOICE_SPEC("gemm", "auto", flash_gemm_choices,
-                           "tile products: plugin (own AVX2 kernel), host (host sgemm), auto (plugin when built for AVX2+FMA)"),
+                           "tile products: plugin (own kernel, AVX-512 or AVX2), plugin_avx2, host (host sgemm), auto (plugin on CPUs with AVX2+FMA)"),
     AGLM_PARAM_FLOAT_SPEC("rope_base", 0.0, 0.0, INFINITY,
                           "0: no rotary embedding; > 0: RoPE with this base fused into the kernel (use without position embeddings)"),
 };
@@ -109,12 +121,15 @@ static const aglm_param_spec flash_params[] = {
 #define FLASH_LOG2E 1.4426950408889634
 #define FLASH_LN2 0.6931471805599453
 
+/** The plugin's register-blocked tile kernels of one instruction set (see Tile products). */
+typedef struct flash_kernels flash_kernels;
+
 /** One instance (one per transformer block). */
 typedef struct flash {
     int64_t n_head, kv_heads, head_dim;
     int64_t block_q, block_k;
     float scale;  /* resolved: > 0 */
-    int own_gemm; /* resolved `gemm`: 1 = flash_gemm, 0 = host->sgemm */
+    const flash_kernels *kern; /* resolved `gemm`: the plugin's tile kernels, or NULL = host->sgemm */
     double rope_base;        /* 0: no rotary embedding */
     int64_t rope_positions;  /* rows of the tables (block_size) */
     float *rope_cos, *rope_sin; /* [rope_positions, head_dim / 2], or NULL */
@@ -218,37 +233,51 @@ static void flash_ds_row(float *AGLM_RESTRICT ds, const float *AGLM_RESTRICT p, 
     for (c = 0; c < n; ++c) ds[c] = p[c] * (ds[c] - d);
 }
 
+/** x rounded to the nearest bfloat16 (ties to even), as float32: zero and denormals give a
+ *  signed zero and NaN a quiet NaN, as the x86 conversion instructions do. */
+static inline float flash_bf16(float x) {
+    uint32_t u, r;
+    memcpy(&u, &x, sizeof u);
+    r = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+    r = (u & 0x7F800000u) == 0 ? (u & 0x80000000u) : r;
+    r = (u & 0x7FFFFFFFu) > 0x7F800000u ? ((u | 0x00400000u) & 0xFFFF0000u) : r;
+    memcpy(&x, &r, sizeof x);
+    return x;
+}
+
+/** dst[c] = bfloat16(src[c]) for c < n (dst may equal src). */
+static void flash_round_row(float *dst, const float *src, int64_t n) {
+    int64_t c;
+    for (c = 0; c < n; ++c) dst[c] = flash_bf16(src[c]);
+}
+
 /* ------------------------------------------------------------------------------------------- */
 /* Tile products                                                                                 */
 /* ------------------------------------------------------------------------------------------- */
 
-/* The plugin's own GEMM is the default when the compiler targets AVX2 and FMA (the bundled
- * build uses -march=haswell unless AUTOGLM_PORTABLE is set): there its 4 x 16 register-blocked
- * kernel runs at about 90 GFLOP/s per core on 64 x 64 x 64 tiles, against 55-70 for the host's
- * OpenBLAS sgemm at these small sizes, and it never starts BLAS threads inside the plugin's own
- * workers. On baseline x86-64 (SSE2, no FMA) the host's sgemm is about three times faster than
- * compiled C, so it is the default there. The `gemm` parameter overrides the choice. */
-#if defined(__AVX2__) && defined(__FMA__)
-#define FLASH_OWN_GEMM_DEFAULT 1
-#else
-#define FLASH_OWN_GEMM_DEFAULT 0
-#endif
+/* The plugin's own GEMM is the default when the CPU has AVX2 and FMA (probed at run time; the
+ * bundled build targets baseline x86-64, and the register-blocked kernels below are compiled for
+ * AVX2+FMA and for AVX-512 with `target` attributes): its 4 x 16 AVX2 kernel runs at about
+ * 90 GFLOP/s per core on 64 x 64 x 64 tiles, against 55-70 for the host's OpenBLAS sgemm at
+ * these small sizes, and it never starts BLAS threads inside the plugin's own workers. Without
+ * AVX2 the host's sgemm is about three times faster than compiled C, so it is the default there.
+ * The `gemm` parameter overrides the choice. */
 
 /** Largest tile product (multiply-adds) handed to the host's sgemm: OpenBLAS's default
  *  threshold for going multi-threaded (GEMM_MULTITHREAD_THRESHOLD 4 x 65536). */
 #define FLASH_HOST_GEMM_MACS 262144
 
-/** Rows and columns of C per micro-kernel block (4 x 16 floats: 8 AVX accumulators). */
+/** Rows of C per micro-kernel block, and the widest block's columns (AVX-512: 2 zmm). */
 #define FLASH_MR 4
-#define FLASH_NR 16
+#define FLASH_NR_MAX 32
 
-/** A block of C of any size up to FLASH_MR x FLASH_NR from k steps (plain C): C = alpha * A B,
+/** A block of C of any size up to FLASH_MR x FLASH_NR_MAX from k steps (plain C): C = alpha * A B,
  *  or C += alpha * A B when `accumulate`. A(i, p) = a[i*sam + p*sak]; B row-major, ldb. */
 static void flash_block_any(int64_t rows, int64_t cols, int64_t k, float alpha,
                             const float *AGLM_RESTRICT a, int64_t sam, int64_t sak,
                             const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
                             float *AGLM_RESTRICT c, int64_t ldc) {
-    float acc[FLASH_MR][FLASH_NR];
+    float acc[FLASH_MR][FLASH_NR_MAX];
     int64_t p, i, j;
     for (i = 0; i < rows; ++i)
         for (j = 0; j < cols; ++j) acc[i][j] = 0.0f;
@@ -264,32 +293,39 @@ static void flash_block_any(int64_t rows, int64_t cols, int64_t k, float alpha,
             c[i * ldc + j] = alpha * acc[i][j] + (accumulate ? c[i * ldc + j] : 0.0f);
 }
 
-#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
-/* With AVX2 the full blocks use the GCC/Clang vector extension (8 floats = one register):
- * written in plain C the 4 x 16 accumulators are left to the SLP vectoriser, which splits them
- * badly once the kernel is inlined (55-70 GFLOP/s instead of 90). */
+/** A full FLASH_MR x nr block (nr = the kernel set's width), accumulators in registers. */
+typedef void (*flash_block_fn)(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
+                               int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
+                               float *AGLM_RESTRICT c, int64_t ldc);
+
+/** The register-blocked kernels of one instruction set: FLASH_MR x nr blocks and FLASH_MR x nr/2
+ *  blocks for the right edge. */
+struct flash_kernels {
+    int64_t nr;
+    flash_block_fn full, half;
+};
+
+#if defined(__GNUC__) && defined(__x86_64__)
+/* The blocks use the GCC/Clang vector extension (one vector = one register): written in plain C
+ * the accumulators are left to the SLP vectoriser, which splits them badly once the kernel is
+ * inlined (55-70 GFLOP/s instead of 90 with AVX2). */
 typedef float flash_v8 __attribute__((vector_size(32)));
+typedef float flash_v16 __attribute__((vector_size(64)));
 
-static inline flash_v8 flash_load8(const float *p) {
-    flash_v8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void flash_store8(float *p, flash_v8 v) { memcpy(p, &v, sizeof v); }
-
-/** A FLASH_MR x (8 * W) block (W = 1 or 2 registers per row), accumulators in registers. */
-#define FLASH_BLOCK_V8(name, W)                                                                  \
-    static void name(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,          \
-                     int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,     \
-                     float *AGLM_RESTRICT c, int64_t ldc) {                                      \
-        flash_v8 acc[FLASH_MR][W];                                                               \
+/** A FLASH_MR x (lanes * W) block (W registers per row) for vector type V, compiled for TARGET. */
+#define FLASH_BLOCK_VEC(name, V, W, TARGET)                                                      \
+    __attribute__((target(TARGET))) static void name(                                            \
+        int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam, int64_t sak,          \
+        const float *AGLM_RESTRICT b, int64_t ldb, int accumulate, float *AGLM_RESTRICT c,       \
+        int64_t ldc) {                                                                           \
+        const int64_t lanes = (int64_t)(sizeof(V) / sizeof(float));                              \
+        V acc[FLASH_MR][W];                                                                      \
         int64_t p, i, w;                                                                         \
         for (i = 0; i < FLASH_MR; ++i)                                                           \
-            for (w = 0; w < W; ++w) acc[i][w] = (flash_v8){0, 0, 0, 0, 0, 0, 0, 0};              \
+            for (w = 0; w < W; ++w) acc[i][w] = (V){0};                                          \
         for (p = 0; p < k; ++p) {                                                                \
-            flash_v8 bv[W];                                                                      \
-            for (w = 0; w < W; ++w) bv[w] = flash_load8(b + p * ldb + 8 * w);                    \
+            V bv[W];                                                                             \
+            for (w = 0; w < W; ++w) memcpy(&bv[w], b + p * ldb + lanes * w, sizeof(V));          \
             for (i = 0; i < FLASH_MR; ++i) {                                                     \
                 const float av = a[i * sam + p * sak];                                           \
                 for (w = 0; w < W; ++w) acc[i][w] += av * bv[w];                                 \
@@ -297,39 +333,37 @@ static inline void flash_store8(float *p, flash_v8 v) { memcpy(p, &v, sizeof v);
         }                                                                                        \
         for (i = 0; i < FLASH_MR; ++i)                                                           \
             for (w = 0; w < W; ++w) {                                                            \
-                float *cp = c + i * ldc + 8 * w;                                                 \
-                flash_store8(cp, accumulate ? flash_load8(cp) + alpha * acc[i][w]                \
-                                            : alpha * acc[i][w]);                                \
+                float *cp = c + i * ldc + lanes * w;                                             \
+                V out = alpha * acc[i][w];                                                       \
+                if (accumulate) {                                                                \
+                    V old;                                                                       \
+                    memcpy(&old, cp, sizeof(V));                                                 \
+                    out += old;                                                                  \
+                }                                                                                \
+                memcpy(cp, &out, sizeof(V));                                                     \
             }                                                                                    \
     }
-FLASH_BLOCK_V8(flash_block_4x16, 2)
-FLASH_BLOCK_V8(flash_block_4x8, 1)
-#else
-/** A FLASH_MR x 16 block in plain C (constant trip counts, so the compiler may vectorise). */
-static void flash_block_4x16(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
-                             int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
-                             float *AGLM_RESTRICT c, int64_t ldc) {
-    float acc[FLASH_MR][16];
-    int64_t p, i, j;
-    for (i = 0; i < FLASH_MR; ++i)
-        for (j = 0; j < 16; ++j) acc[i][j] = 0.0f;
-    for (p = 0; p < k; ++p) {
-        const float *AGLM_RESTRICT bp = b + p * ldb;
-        for (i = 0; i < FLASH_MR; ++i) {
-            const float av = a[i * sam + p * sak];
-            for (j = 0; j < 16; ++j) acc[i][j] += av * bp[j];
-        }
-    }
-    for (i = 0; i < FLASH_MR; ++i)
-        for (j = 0; j < 16; ++j)
-            c[i * ldc + j] = alpha * acc[i][j] + (accumulate ? c[i * ldc + j] : 0.0f);
-}
+FLASH_BLOCK_VEC(flash_block_avx2_4x16, flash_v8, 2, "avx2,fma")
+FLASH_BLOCK_VEC(flash_block_avx2_4x8, flash_v8, 1, "avx2,fma")
+FLASH_BLOCK_VEC(flash_block_avx512_4x32, flash_v16, 2, "avx512f,avx2,fma")
+FLASH_BLOCK_VEC(flash_block_avx512_4x16, flash_v16, 1, "avx512f,avx2,fma")
 
-/** A FLASH_MR x 8 block in plain C. */
-static void flash_block_4x8(int64_t k, float alpha, const float *AGLM_RESTRICT a, int64_t sam,
-                            int64_t sak, const float *AGLM_RESTRICT b, int64_t ldb, int accumulate,
-                            float *AGLM_RESTRICT c, int64_t ldc) {
-    flash_block_any(FLASH_MR, 8, k, alpha, a, sam, sak, b, ldb, accumulate, c, ldc);
+/** The AVX2+FMA kernels (4 x 16 and 4 x 8 blocks). */
+static const flash_kernels flash_kernels_avx2 = {16, flash_block_avx2_4x16, flash_block_avx2_4x8};
+/** The AVX-512 kernels (4 x 32 and 4 x 16 blocks). */
+static const flash_kernels flash_kernels_avx512 = {32, flash_block_avx512_4x32, flash_block_avx512_4x16};
+
+/** The widest kernels this CPU runs (AVX-512 when `widest`, else AVX2), or NULL without AVX2+FMA. */
+static const flash_kernels *flash_kernels_for_cpu(int widest) {
+    __builtin_cpu_init();
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return NULL;
+    if (widest && __builtin_cpu_supports("avx512f")) return &flash_kernels_avx512;
+    return &flash_kernels_avx2;
+}
+#else
+static const flash_kernels *flash_kernels_for_cpu(int widest) {
+    (void)widest;
+    return NULL;
 }
 #endif
 
@@ -349,19 +383,20 @@ enum { FLASH_MASK_NONE = 0, FLASH_MASK_C = 1, FLASH_MASK_K_UPPER = 2, FLASH_MASK
  *  sam = lda, sak = 1; a transposed one sam = 1, sak = lda); B row-major [k x n] with leading
  *  dimension ldb; C row-major with ldc. Each band of FLASH_MR rows runs full 4 x 16 blocks, then
  *  its right edge (a 4 x 8 block if wide enough, then the rest); the last rows run edge blocks. */
-static void flash_gemm(int mask, int64_t off, int64_t m, int64_t n, int64_t k, float alpha,
-                       const float *a, int64_t sam, int64_t sak, const float *b, int64_t ldb,
-                       int accumulate, float *c, int64_t ldc) {
+static void flash_gemm(const flash_kernels *kern, int mask, int64_t off, int64_t m, int64_t n,
+                       int64_t k, float alpha, const float *a, int64_t sam, int64_t sak,
+                       const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc) {
+    const int64_t nr = kern->nr, half = nr / 2;
     int64_t i, j;
     for (i = 0; i < m; i += FLASH_MR) {
         const int64_t rows = m - i < FLASH_MR ? m - i : FLASH_MR;
-        int64_t k0 = 0, k1 = k, cols = n, kk, n16, n8;
+        int64_t k0 = 0, k1 = k, cols = n, kk, nfull, nhalf;
         const float *ai, *bk;
         float *ci = c + i * ldc;
         if (mask == FLASH_MASK_C) {
             cols = i + rows + off; /* columns [0, cols) reach the diagonal of these rows */
             if (cols <= 0) continue;
-            cols = (cols + FLASH_NR - 1) / FLASH_NR * FLASH_NR; /* whole blocks are cheaper */
+            cols = (cols + nr - 1) / nr * nr; /* whole blocks are cheaper */
             if (cols > n) cols = n;
         } else if (mask == FLASH_MASK_K_UPPER) {
             k1 = i + rows + off < k ? i + rows + off : k;
@@ -372,19 +407,20 @@ static void flash_gemm(int mask, int64_t off, int64_t m, int64_t n, int64_t k, f
         ai = a + i * sam + (kk > 0 ? k0 * sak : 0);
         bk = b + (kk > 0 ? k0 * ldb : 0);
         if (rows < FLASH_MR) {
-            for (j = 0; j < cols; j += FLASH_NR)
-                flash_block_any(rows, cols - j < FLASH_NR ? cols - j : FLASH_NR, kk, alpha, ai, sam,
-                                sak, bk + j, ldb, accumulate, ci + j, ldc);
+            for (j = 0; j < cols; j += nr)
+                flash_block_any(rows, cols - j < nr ? cols - j : nr, kk, alpha, ai, sam, sak, bk + j,
+                                ldb, accumulate, ci + j, ldc);
             continue;
         }
-        n16 = cols - cols % FLASH_NR;
-        n8 = cols - n16 >= 8 ? n16 + 8 : n16;
-        for (j = 0; j < n16; j += FLASH_NR)
-            flash_block_4x16(kk, alpha, ai, sam, sak, bk + j, ldb, accumulate, ci + j, ldc);
-        if (n8 > n16) flash_block_4x8(kk, alpha, ai, sam, sak, bk + n16, ldb, accumulate, ci + n16, ldc);
-        if (cols > n8)
-            flash_block_any(FLASH_MR, cols - n8, kk, alpha, ai, sam, sak, bk + n8, ldb, accumulate,
-                            ci + n8, ldc);
+        nfull = cols - cols % nr;
+        nhalf = cols - nfull >= half ? nfull + half : nfull;
+        for (j = 0; j < nfull; j += nr)
+            kern->full(kk, alpha, ai, sam, sak, bk + j, ldb, accumulate, ci + j, ldc);
+        if (nhalf > nfull)
+            kern->half(kk, alpha, ai, sam, sak, bk + nfull, ldb, accumulate, ci + nfull, ldc);
+        if (cols > nhalf)
+            flash_block_any(FLASH_MR, cols - nhalf, kk, alpha, ai, sam, sak, bk + nhalf, ldb,
+                            accumulate, ci + nhalf, ldc);
     }
 }
 
@@ -424,8 +460,10 @@ typedef struct flash_job {
     int64_t nqb, nkb;      /* number of query and key blocks */
     float alpha;           /* scale * log2(e): S in base-2 units */
     float scale;           /* scale */
-    int own_gemm;          /* 1: flash_gemm, 0: host->sgemm */
+    const flash_kernels *kern; /* the plugin's tile kernels, NULL: host->sgemm */
+    int bf16;              /* q, k, v came as bfloat16 (widened into `wide`): products on bf16 values */
     flash_operand q, k, v, o, dout; /* read only */
+    flash_operand dout_r;  /* dout as the products read it: rounded to bfloat16 when bf16 */
     flash_operand out, dq, dk, dv;  /* written */
     float *lse2;           /* [batch, n_head, seq] or NULL (forward without backward) */
     const float *rope_cos, *rope_sin; /* [seq or more, dim / 2] tables, or NULL: no rotation */
@@ -458,9 +496,9 @@ static void flash_rotate_rows(float *dst, int64_t ldd, const float *src, int64_t
 static void flash_mm(const flash_job *job, int mask, int64_t off, int64_t m, int64_t n, int64_t k,
                      float alpha, const float *a, int a_trans, int64_t lda, const float *b,
                      int64_t ldb, int accumulate, float *c, int64_t ldc) {
-    if (job->own_gemm)
-        flash_gemm(mask, off, m, n, k, alpha, a, a_trans ? 1 : lda, a_trans ? lda : 1, b, ldb,
-                   accumulate, c, ldc);
+    if (job->kern != NULL)
+        flash_gemm(job->kern, mask, off, m, n, k, alpha, a, a_trans ? 1 : lda, a_trans ? lda : 1, b,
+                   ldb, accumulate, c, ldc);
     else
         host->sgemm(a_trans, 0, m, n, k, alpha, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
 }
@@ -471,8 +509,8 @@ static void flash_mm(const flash_job *job, int mask, int64_t off, int64_t m, int
 static void flash_mm_scores(const flash_job *job, int64_t off, int64_t m, int64_t n, int64_t k,
                             float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                             const float *bt, int64_t ldbt, float *c, int64_t ldc) {
-    if (job->own_gemm)
-        flash_gemm(FLASH_MASK_C, off, m, n, k, alpha, a, lda, 1, bt, ldbt, 0, c, ldc);
+    if (job->kern != NULL)
+        flash_gemm(job->kern, FLASH_MASK_C, off, m, n, k, alpha, a, lda, 1, bt, ldbt, 0, c, ldc);
     else
         host->sgemm(0, 1, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc);
 }
@@ -496,7 +534,7 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
     const flash_job *job = (const flash_job *)user;
     const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
     const int64_t group = job->n_head / job->kv_heads;
-    const int64_t kt_size = job->own_gemm ? D * job->ldt : 0; /* K of the head transposed */
+    const int64_t kt_size = job->kern != NULL ? D * job->ldt : 0; /* K of the head transposed */
     const int rope = job->rope_cos != NULL;
     const int64_t rope_size = rope ? (bq + T) * D : 0; /* the rotated query tile and keys */
     float *scratch = (float *)malloc((size_t)(bq * bk + 3 * bq + kt_size + rope_size) * sizeof(float));
@@ -510,7 +548,7 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
     m = S + bq * bk;
     l = m + bq;
     alpha = l + bq;
-    Kt = job->own_gemm ? alpha + bq : NULL;
+    Kt = job->kern != NULL ? alpha + bq : NULL;
     Qr = rope ? alpha + bq + kt_size : NULL;
     Kr = rope ? Qr + bq * D : NULL;
     for (item = begin; item < end; ++item) {
@@ -536,7 +574,7 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
             ldk = D;
         }
         if (kvh != kt_head) { /* consecutive items mostly share the head */
-            if (job->own_gemm) flash_transpose(Kt, job->ldt, K, ldk, T, D);
+            if (job->kern != NULL) flash_transpose(Kt, job->ldt, K, ldk, T, D);
             kt_head = kvh;
         }
         for (r = 0; r < br; ++r) {
@@ -564,6 +602,7 @@ static void flash_forward_kernel(void *user, int64_t begin, int64_t end) {
                 if (valid < bc) memset(s + valid, 0, (size_t)(bc - valid) * sizeof(float));
                 l[r] = l[r] * alpha[r] + flash_row_sum(s, valid);
                 m[r] = m_new;
+                if (job->bf16) flash_round_row(s, s, valid); /* P V on bfloat16 P */
             }
             if (kb > 0)
                 for (r = 0; r < br; ++r) flash_scale_row(O + r * ldo, D, alpha[r]);
@@ -589,11 +628,12 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
     const flash_job *job = (const flash_job *)user;
     const int64_t T = job->seq, D = job->dim, bq = job->bq, bk = job->bk;
     const int64_t group = job->n_head / job->kv_heads;
-    const int64_t t_size = job->own_gemm ? D * job->ldt : 0; /* K and V of the head transposed */
+    const int64_t t_size = job->kern != NULL ? D * job->ldt : 0; /* K and V of the head transposed */
     const int rope = job->rope_cos != NULL;
     const int64_t rope_size = rope ? 2 * T * D : 0; /* the rotated keys and queries of a head */
-    float *scratch = (float *)malloc((size_t)(2 * bq * bk + T + 2 * t_size + rope_size) * sizeof(float));
-    float *P, *dS, *Dv, *Kt, *Vt, *Kr, *Qr;
+    const int64_t pr_size = job->bf16 ? bq * bk : 0; /* P rounded for P^T dO */
+    float *scratch = (float *)malloc((size_t)(2 * bq * bk + T + 2 * t_size + rope_size + pr_size) * sizeof(float));
+    float *P, *dS, *Dv, *Kt, *Vt, *Kr, *Qr, *Pr;
     int64_t item;
     if (scratch == NULL) {
         for (item = begin; item < end; ++item) job->failed[item] = 1;
@@ -602,10 +642,11 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
     P = scratch;
     dS = P + bq * bk;
     Dv = dS + bq * bk;
-    Kt = job->own_gemm ? Dv + T : NULL;
-    Vt = job->own_gemm ? Dv + T + t_size : NULL;
+    Kt = job->kern != NULL ? Dv + T : NULL;
+    Vt = job->kern != NULL ? Dv + T + t_size : NULL;
     Kr = rope ? Dv + T + 2 * t_size : NULL;
     Qr = rope ? Kr + T * D : NULL;
+    Pr = job->bf16 ? Dv + T + 2 * t_size + rope_size : P;
     for (item = begin; item < end; ++item) {
         const int64_t b = item / job->kv_heads, kvh_local = item % job->kv_heads;
         const int64_t ldv = job->v.st, lddk = job->dk.st, lddv = job->dv.st;
@@ -620,7 +661,7 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
             K = Kr;
             ldk = D;
         }
-        if (job->own_gemm) {
+        if (job->kern != NULL) {
             flash_transpose(Kt, job->ldt, K, ldk, T, D);
             flash_transpose(Vt, job->ldt, V, ldv, T, D);
         }
@@ -631,6 +672,8 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
             const float *Q = flash_head(&job->q, b, h);
             const float *O = flash_head(&job->o, b, h);
             const float *dO = flash_head(&job->dout, b, h);
+            const float *dOr = flash_head(&job->dout_r, b, h); /* the products' dO */
+            const int64_t lddr = job->dout_r.st;
             const float *lse2 = job->lse2 + bh * T;
             float *dQ = flash_head(&job->dq, b, h);
             int64_t t, kb;
@@ -658,18 +701,20 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
                         const int64_t valid = flash_valid(r0 + r, c0, bc);
                         flash_exp2_row(p, valid, lse2[r0 + r]);
                         if (valid < bc) memset(p + valid, 0, (size_t)(bc - valid) * sizeof(float));
+                        if (job->bf16) flash_round_row(Pr + r * bk, p, bc);
                     }
                     /* dV_j += P^T dO_i */
-                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, P, 1, bk,
-                             dO + r0 * lddo, lddo, !first_kv, dV + c0 * lddv, lddv);
+                    flash_mm(job, FLASH_MASK_K_LOWER, r0 - c0, bc, D, br, 1.0f, Pr, 1, bk,
+                             dOr + r0 * lddr, lddr, !first_kv, dV + c0 * lddv, lddv);
                     /* dP = dO_i V_j^T, then dS = P * (dP - D_i) in place */
-                    flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dO + r0 * lddo, lddo, V + c0 * ldv,
+                    flash_mm_scores(job, r0 - c0, br, bc, D, 1.0f, dOr + r0 * lddr, lddr, V + c0 * ldv,
                                     ldv, Vt != NULL ? Vt + c0 : NULL, job->ldt, dS, bk);
                     for (r = 0; r < br; ++r) {
                         float *ds = dS + r * bk;
                         const int64_t valid = flash_valid(r0 + r, c0, bc);
                         flash_ds_row(ds, P + r * bk, valid, Dv[r0 + r]);
                         if (valid < bc) memset(ds + valid, 0, (size_t)(bc - valid) * sizeof(float));
+                        if (job->bf16) flash_round_row(ds, ds, valid);
                     }
                     /* dQ_i += scale * dS K_j;  dK_j += scale * dS^T Q_i */
                     flash_mm(job, FLASH_MASK_K_UPPER, r0 - c0, br, D, bc, job->scale, dS, 0, bk,
@@ -691,11 +736,13 @@ static void flash_backward_kernel(void *user, int64_t begin, int64_t end) {
 /* Validation                                                                                    */
 /* ------------------------------------------------------------------------------------------- */
 
-/** Checks that `v` is a float32 [b, h, t, d] view with contiguous rows (any other strides: the
- *  component declares `strided` in its layout) and describes it in `op`. */
-static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *what, int64_t b,
-                               int64_t h, int64_t t, int64_t d, flash_operand *op) {
-    aglm_status st = aglm_check_row_view(host, ctx, v, what, AGLM_DTYPE_FLOAT, 4);
+/** Checks that `v` is a [b, h, t, d] view of `code` elements (float32, or bfloat16 for q, k, v)
+ *  with contiguous rows (any other strides: the component declares `strided` in its layout) and
+ *  describes it in `op` (its `data` is then the first element, of either type). */
+static aglm_status flash_check_typed(aglm_ctx *ctx, const aglm_view *v, const char *what,
+                                     aglm_dtype_code code, int64_t b, int64_t h, int64_t t,
+                                     int64_t d, flash_operand *op) {
+    aglm_status st = aglm_check_row_view(host, ctx, v, what, code, 4);
     if (st != AGLM_OK) return st;
     if (v->shape[0] != b || v->shape[1] != h || v->shape[2] != t || v->shape[3] != d)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
@@ -710,11 +757,60 @@ static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *wh
     return AGLM_OK;
 }
 
+/** flash_check_typed for a float32 view. */
+static aglm_status flash_check(aglm_ctx *ctx, const aglm_view *v, const char *what, int64_t b,
+                               int64_t h, int64_t t, int64_t d, flash_operand *op) {
+    return flash_check_typed(ctx, v, what, AGLM_DTYPE_FLOAT, b, h, t, d, op);
+}
+
+/** x[i] widened from bfloat16 (exact). */
+static inline float flash_widen(uint16_t x) {
+    const uint32_t u = (uint32_t)x << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/** Widens the bfloat16 q, k, v that flash_setup described in `job` into one dense float32
+ *  buffer and points the job's operands at it. Returns the buffer (the caller frees it after the
+ *  call), or NULL with the error set. */
+static float *flash_widen_qkv(aglm_ctx *ctx, flash_job *job) {
+    const int64_t B = job->batch, T = job->seq, D = job->dim;
+    const int64_t heads[3] = {job->n_head, job->kv_heads, job->kv_heads};
+    flash_operand *ops[3];
+    float *wide = (float *)aglm_calloc(host, ctx, (size_t)(B * (heads[0] + heads[1] + heads[2]) * T * D) * sizeof(float));
+    float *dst = wide;
+    int64_t i, b, h, t, d;
+    if (wide == NULL) return NULL;
+    ops[0] = &job->q;
+    ops[1] = &job->k;
+    ops[2] = &job->v;
+    for (i = 0; i < 3; ++i) {
+        flash_operand *op = ops[i];
+        const uint16_t *src = (const uint16_t *)(const void *)op->data;
+        for (b = 0; b < B; ++b)
+            for (h = 0; h < heads[i]; ++h)
+                for (t = 0; t < T; ++t) {
+                    const uint16_t *row = src + b * op->sb + h * op->sh + t * op->st;
+                    float *out = dst + ((b * heads[i] + h) * T + t) * D;
+                    for (d = 0; d < D; ++d) out[d] = flash_widen(row[d]);
+                }
+        op->data = dst;
+        op->sb = heads[i] * T * D;
+        op->sh = T * D;
+        op->st = D;
+        dst += B * heads[i] * T * D;
+    }
+    return wide;
+}
+
 /** Validates q, k, v (and, when given, the other views of the same shapes) and fills the
  *  shape and tiling part of `job`. */
 static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view *q,
                                const aglm_view *k, const aglm_view *v, flash_job *job) {
-    aglm_status st = aglm_check_row_view(host, ctx, q, "q", AGLM_DTYPE_FLOAT, 4);
+    /* q, k, v: float32, or all three bfloat16 (layout bf16) */
+    const aglm_dtype_code code = q != NULL && q->dtype.code == AGLM_DTYPE_BFLOAT ? AGLM_DTYPE_BFLOAT : AGLM_DTYPE_FLOAT;
+    aglm_status st = aglm_check_row_view(host, ctx, q, "q", code, 4);
     flash_operand oq, ok, ov;
     int64_t B, H, KV, T, D;
     if (st != AGLM_OK) return st;
@@ -727,15 +823,15 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
                            "q: expected %lld heads of %lld features, got [%lld, %lld, %lld, %lld]",
                            (long long)self->n_head, (long long)self->head_dim, (long long)B,
                            (long long)H, (long long)T, (long long)D);
-    if ((st = aglm_check_row_view(host, ctx, k, "k", AGLM_DTYPE_FLOAT, 4)) != AGLM_OK) return st;
+    if ((st = aglm_check_row_view(host, ctx, k, "k", code, 4)) != AGLM_OK) return st;
     KV = k->shape[1];
     if (KV < 1 || H % KV != 0)
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
                            "k has %lld heads, which does not divide the %lld query heads",
                            (long long)KV, (long long)H);
-    if ((st = flash_check(ctx, q, "q", B, H, T, D, &oq)) != AGLM_OK ||
-        (st = flash_check(ctx, k, "k", B, KV, T, D, &ok)) != AGLM_OK ||
-        (st = flash_check(ctx, v, "v", B, KV, T, D, &ov)) != AGLM_OK)
+    if ((st = flash_check_typed(ctx, q, "q", code, B, H, T, D, &oq)) != AGLM_OK ||
+        (st = flash_check_typed(ctx, k, "k", code, B, KV, T, D, &ok)) != AGLM_OK ||
+        (st = flash_check_typed(ctx, v, "v", code, B, KV, T, D, &ov)) != AGLM_OK)
         return st;
     memset(job, 0, sizeof *job);
     job->batch = B;
@@ -751,7 +847,7 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
      * plugin's parallel_for workers that only nests (and once oversubscribed the cores, 3-5x
      * slower). So on that path the tiles shrink until every tile product (bq x bk x D
      * multiply-adds, the same for all five) stays below it: same results. */
-    if (!self->own_gemm)
+    if (self->kern == NULL)
         while (job->bq * job->bk * D > FLASH_HOST_GEMM_MACS && (job->bq > 8 || job->bk > 8)) {
             if (job->bq >= job->bk)
                 job->bq = (job->bq + 1) / 2;
@@ -764,7 +860,7 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->nqb = (T + job->bq - 1) / job->bq;
     job->nkb = (T + job->bk - 1) / job->bk;
     job->scale = self->scale;
-    job->own_gemm = self->own_gemm;
+    job->kern = self->kern;
     if (self->rope_cos != NULL) {
         if (T > self->rope_positions)
             return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT,
@@ -777,6 +873,7 @@ static aglm_status flash_setup(const flash *self, aglm_ctx *ctx, const aglm_view
     job->q = oq;
     job->k = ok;
     job->v = ov;
+    job->bf16 = code == AGLM_DTYPE_BFLOAT;
     return AGLM_OK;
 }
 
@@ -817,6 +914,7 @@ static aglm_status flash_fused_forward(void *instance, aglm_ctx *ctx, const aglm
     flash_job job;
     aglm_status st;
     int64_t rows;
+    float *wide = NULL;
     if (saved != NULL) *saved = NULL;
     if ((st = flash_setup(self, ctx, q, k, v, &job)) != AGLM_OK ||
         (st = flash_check(ctx, out, "out", job.batch, job.n_head, job.seq, job.dim, &job.out)) != AGLM_OK)
@@ -834,10 +932,15 @@ static aglm_status flash_fused_forward(void *instance, aglm_ctx *ctx, const aglm
         keep->seq = job.seq;
         job.lse2 = keep->lse2;
     }
+    if (job.bf16 && (wide = flash_widen_qkv(ctx, &job)) == NULL) {
+        free(keep);
+        return AGLM_ERR_OUT_OF_MEMORY;
+    }
     /* per item: about half of the key blocks, two GEMMs of 2 * bq * bk * D flops each */
     st = flash_run(ctx, &job, job.batch * job.n_head * job.nqb,
                    2.0 * (double)job.bq * (double)job.seq * (double)job.dim,
                    flash_forward_kernel);
+    free(wide);
     if (st != AGLM_OK) {
         free(keep);
         return st;
@@ -878,6 +981,34 @@ static aglm_status flash_fused_backward(void *instance, aglm_ctx *ctx, aglm_save
                            (long long)keep->batch, (long long)keep->n_head, (long long)keep->seq,
                            (long long)B, (long long)H, (long long)T);
     job.lse2 = (float *)keep->lse2; /* read only in the backward */
+    job.dout_r = job.dout;
+    if (job.bf16) {
+        /* the products' dO, rounded to bfloat16 once: dense [B, H, T, D] after q, k, v */
+        const int64_t n = B * H * T * D, qkv = B * (H + 2 * KV) * T * D;
+        float *wide = flash_widen_qkv(ctx, &job), *rounded;
+        int64_t b, h, t;
+        if (wide == NULL) return AGLM_ERR_OUT_OF_MEMORY;
+        rounded = (float *)realloc(wide, (size_t)(qkv + n) * sizeof(float));
+        if (rounded == NULL) {
+            free(wide);
+            return aglm_errorf(host, ctx, AGLM_ERR_OUT_OF_MEMORY, "out of memory rounding dout to bfloat16");
+        }
+        job.q.data = rounded; /* realloc may have moved the widened q, k, v */
+        job.k.data = rounded + B * H * T * D;
+        job.v.data = job.k.data + B * KV * T * D;
+        for (b = 0; b < B; ++b)
+            for (h = 0; h < H; ++h)
+                for (t = 0; t < T; ++t)
+                    flash_round_row(rounded + qkv + ((b * H + h) * T + t) * D, flash_head(&job.dout, b, h) + t * job.dout.st, D);
+        job.dout_r.data = rounded + qkv;
+        job.dout_r.sb = H * T * D;
+        job.dout_r.sh = T * D;
+        job.dout_r.st = D;
+        st = flash_run(ctx, &job, B * KV, 5.0 * (double)(H / KV) * (double)T * (double)T * (double)D,
+                       flash_backward_kernel);
+        free(rounded);
+        return st;
+    }
     /* per item: group heads, about T^2 / 2 keys, five GEMMs of 2 * D flops per entry */
     return flash_run(ctx, &job, B * KV,
                      5.0 * (double)(H / KV) * (double)T * (double)T * (double)D,
@@ -959,6 +1090,8 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
         return aglm_errorf(host, ctx, AGLM_ERR_INVALID_ARGUMENT, "missing attention layout");
     /* every view is read through its strides, and out, dq, dk, dv are written in full */
     if (AGLM_HAS_FIELD(lay, aglm_attention_layout, strided)) lay->strided = 1;
+    /* q, k, v may be bfloat16 (widened, products on bfloat16 values: see the file comment) */
+    if (AGLM_HAS_FIELD(lay, aglm_attention_layout, bf16)) lay->bf16 = 1;
     self = (flash *)aglm_calloc(host, ctx, sizeof *self);
     if (self == NULL) return AGLM_ERR_OUT_OF_MEMORY;
     self->n_head = ai->n_head;
@@ -967,9 +1100,12 @@ static aglm_status flash_create(aglm_ctx *ctx, const aglm_params *params, const 
     self->block_q = bq;
     self->block_k = bk;
     self->scale = (float)(scale > 0.0 ? scale : 1.0 / sqrt((double)ai->head_dim));
-    self->own_gemm = strcmp(gemm, "plugin") == 0 ? 1
-                     : strcmp(gemm, "host") == 0 ? 0
-                                                 : FLASH_OWN_GEMM_DEFAULT;
+    self->kern = strcmp(gemm, "host") == 0 ? NULL : flash_kernels_for_cpu(strcmp(gemm, "plugin_avx2") != 0);
+    if (self->kern == NULL && strcmp(gemm, "host") != 0 && strcmp(gemm, "auto") != 0) {
+        free(self);
+        return aglm_errorf(host, ctx, AGLM_ERR_UNSUPPORTED,
+                           "gemm = %s needs a CPU with AVX2 and FMA, which this one lacks: use auto or host", gemm);
+    }
     lay->kv_heads = kv;
     if (rope_base > 0.0 && !flash_build_rope(self, ctx, rope_base, ai->block_size)) {
         flash_destroy(self);

@@ -4,9 +4,11 @@ import Foundation
 /// Forward + backward time of one attention component on [batch, heads, seq, head_dim] inputs,
 /// for comparison with torch's scaled_dot_product_attention (bench/torch_sdpa.py).
 public enum AttentionBenchmark {
-    /// Median milliseconds of forward + backward over `steps` runs after `warmup` runs; one JSON line.
+    /// Median milliseconds of forward + backward over `steps` runs after `warmup` runs, with
+    /// q, k, v in `precision` (bf16: rounded, as in a bf16 run); one JSON line naming the
+    /// kernel path.
     public static func run(registry: PluginRegistry, attention: String, shape: [Int], threads: Int = 2,
-                           warmup: Int = 3, steps: Int = 20) throws -> String {
+                           warmup: Int = 3, steps: Int = 20, precision: Precision = .fp32) throws -> String {
         guard shape.count == 4, shape.allSatisfy({ $0 > 0 }) else {
             throw TensorError(message: "attention shape must be batch,heads,seq,head_dim")
         }
@@ -23,11 +25,12 @@ public enum AttentionBenchmark {
         for i in 0..<(warmup + steps) {
             q.grad = nil; k.grad = nil; v.grad = nil
             let start = DispatchTime.now().uptimeNanoseconds
-            try instance.forward(q: q, k: k, v: v).backward(seed: seed)
+            try Autocast.with(precision) { try instance.forward(q: q, k: k, v: v).backward(seed: seed) }
             if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         let median = times.sorted()[times.count / 2]
         return "{\"system\": \"autoglm-\(HostInfo.version)\", \"attention\": \"\(attention)\", \"shape\": \(shape), "
-            + "\"threads\": \(threads), \"fwd_bwd_ms_median\": \(String(format: "%.3f", median))}"
+            + "\"threads\": \(threads), \"precision\": \"\(precision.rawValue)\", \"isa\": \"\(Kernels.path.name)\", "
+            + "\"fwd_bwd_ms_median\": \(String(format: "%.3f", median))}"
     }
 }

@@ -34,8 +34,10 @@ public enum ThroughputBenchmark {
     /// Runs `warmup` + `steps` steps of the real training step (a `Session` on random tokens,
     /// AdamW as the peer configures it, no clipping since the peer does not clip) and reports the
     /// median step time.
+    /// `overrides` are more `key=value` settings (e.g. `train.precision=bf16`, `run.isa=avx2`);
+    /// the line names the kernel path, OpenBLAS's kernels, the precision and the checkpointing.
     public static func run(preset: Preset, pluginDirectories: [String] = [], attention: String = "flash",
-                           threads: Int = 2, warmup: Int = 5, steps: Int = 20) throws -> Result {
+                           threads: Int = 2, warmup: Int = 5, steps: Int = 20, overrides: [String] = []) throws -> Result {
         guard steps >= 1, warmup >= 0 else {
             throw ConfigError(origin: nil, message: "bench: --steps must be >= 1 and the warm-up >= 0, got \(steps) and \(warmup)")
         }
@@ -51,7 +53,7 @@ public enum ThroughputBenchmark {
             "train.eval_interval=0", "train.eval_batches=1", "train.seed=0", "attention.name=\(attention)",
             "optimizer.name=adamw", "optimizer.lr=1e-3", "optimizer.betas=0.9,0.99", "optimizer.weight_decay=0.1",
             "evaluators=", "run.dir=\(runDir.path)",
-        ]
+        ] + overrides
         options.data = .tokens(try randomTokens(vocab: cfg.vocabSize, count: 1 << 20), CharTokenizer(vocabulary: (0..<UInt32(cfg.vocabSize)).map { $0 + 32 }))
         var times: [Double] = []
         options.progress = { p in
@@ -65,7 +67,8 @@ public enum ThroughputBenchmark {
         let tokensPerSecond = Double(n) / median
         let model = session.model
         let flopsPerToken = 6.0 * Double(model.parameterCount) + 12.0 * Double(cfg.nLayer * cfg.blockSize * cfg.nEmbd)
-        let peak = sgemmFlopsPerSecond(threads: threads)
+        let config = session.config, path = KernelReport.path(config)
+        let peak = sgemmFlopsPerSecond(threads: threads, path: path)
         let fields: [(String, String)] = [
             ("system", "\"autoglm-\(HostInfo.version)\""), ("preset", "\"\(preset.name)\""), ("threads", "\(threads)"),
             ("attention", "\"\(attention)\""), ("params", "\(model.parameterCount)"),
@@ -73,6 +76,10 @@ public enum ThroughputBenchmark {
             ("peak_rss_mb", String(format: "%.1f", Double(ProcessStats.peakResidentBytes) / 1_048_576)),
             ("mfu", String(format: "%.4f", tokensPerSecond * flopsPerToken / peak)),
             ("sgemm_gflops", String(format: "%.1f", peak / 1e9)),
+            ("isa", "\"\(path.name)\""), ("cpu_isa", "\"\(KernelPath.detected.name)\""),
+            ("blas_core", "\"\(Kernels.blasCore)\""), ("precision", "\"\(config.train.precision.rawValue)\""),
+            ("bf16_gemm", config.train.precision == .bf16 ? "\"\(KernelReport.bf16GEMM(path))\"" : "null"),
+            ("activation_checkpointing", "\"\(config.train.activationCheckpointing.rawValue)\""),
         ]
         return Result(json: "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}",
                       stepMilliseconds: median * 1e3, tokensPerSecond: tokensPerSecond)
@@ -85,9 +92,12 @@ public enum ThroughputBenchmark {
         return try TokenDataset(tokens: tokens, valFraction: 0.1, blockSize: 1024)
     }
 
-    /// Measured single-precision GEMM rate on this machine: best of 5 runs of 1024³ sgemm.
-    public static func sgemmFlopsPerSecond(threads: Int, size: Int = 1024) -> Double {
-        WorkerPool(threads: threads).run { gemmRate(size: size) }
+    /// Measured single-precision GEMM rate on this machine: best of 5 runs of 1024³ sgemm, on a
+    /// pool of `path`.
+    public static func sgemmFlopsPerSecond(threads: Int, size: Int = 1024, path: KernelPath = .preferred) -> Double {
+        let pool = WorkerPool(threads: threads)
+        pool.path = path
+        return pool.run { gemmRate(size: size) }
     }
 
     /// Best of 5 runs of a size³ sgemm on the current pool, in FLOP/s.

@@ -1,3 +1,4 @@
+import AutoGLMCore
 import Foundation
 
 /// The table of host-owned config keys: one line per key, grouped by section, in `config show`
@@ -62,6 +63,10 @@ public struct HostKeys: Sendable {
         public let logInterval = HostKey<Int>.integer("train.log_interval", default: 10, min: 1, doc: "steps between log records")
         public let seed = HostKey<Int>.integer("train.seed", default: 1337, min: 0, doc: "initialisation and batch sampling")
         public let threads = HostKey<Int>.integer("train.threads", default: 2, min: 1, doc: "GEMM and kernel threads")
+        public let precision = HostKey<Precision>.choice(
+            "train.precision", default: .fp32, doc: "GEMM operands: fp32, or bf16 (rounded, fp32 accumulation and master weights)")
+        public let activationCheckpointing = HostKey<ActivationCheckpointing>.choice(
+            "train.activation_checkpointing", default: .none, doc: "blocks: recompute each block's activations in the backward")
         public let onNonfinite = HostKey<NonFinitePolicy>.choice(
             "train.on_nonfinite", default: .stop, doc: "a NaN or infinite loss or gradient: stop (checkpoint, exit), skip the step, or ignore it")
         public let maxSkippedSteps = HostKey<Int>.integer(
@@ -78,9 +83,10 @@ public struct HostKeys: Sendable {
         public let bestMode = HostKey<MetricGoal>.choice("checkpoint.best_mode", default: .min, doc: "whether lower or higher is better")
     }
 
-    /// `run.*`: where the run's files go.
+    /// `run.*`: where the run's files go, and the kernel path it runs.
     public struct Run: HostKeySection {
         public let dir = HostKey<String>.text("run.dir", default: "runs/latest", role: .path, doc: "where the run's files go")
+        public let isa = HostKey<ISAChoice>.choice("run.isa", default: .auto, doc: "kernel path (auto: the fastest this CPU runs)")
     }
 
     /// `attention.*`: the attention component and its parameters (`attention.<param>`).
@@ -127,8 +133,12 @@ public struct HostKeys: Sendable {
     static func checkConsistency(_ config: RunConfig, sources: [String: ConfigSource]) throws {
         let keys = table.model
         let embd = config[keys.nEmbd], heads = config[keys.nHead]
+        func from(_ key: AnyHostKey) -> String { sources[key.name]?.label ?? "default" }
+        if let path = config[table.run.isa].path, path > KernelPath.detected {
+            throw ConfigError(origin: nil, message: "run.isa (\(path.name), from \(from(table.run.isa))) needs a CPU with "
+                              + "\(path.name); this one runs up to \(KernelPath.detected.name): use auto or a lower path")
+        }
         if embd % heads != 0 {
-            func from(_ key: AnyHostKey) -> String { sources[key.name]?.label ?? "default" }
             throw ConfigError(origin: nil, message: "model.n_embd (\(embd), from \(from(keys.nEmbd))) must be divisible by "
                               + "model.n_head (\(heads), from \(from(keys.nHead)))")
         }

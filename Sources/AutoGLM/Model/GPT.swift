@@ -15,6 +15,8 @@ public final class GPT {
     public let blocks: [TransformerBlock]
     /// Final LayerNorm weight [n_embd].
     public let finalNorm: Tensor
+    /// Whether the blocks' activations are recomputed in the backward (`train.activation_checkpointing`).
+    public var activationCheckpointing = ActivationCheckpointing.none
 
     /// Builds the model with nanoGPT's initialisation: N(0, 0.02) for matrices and embeddings,
     /// residual projections N(0, 0.02/sqrt(2·n_layer)), LayerNorm weights 1. One attention
@@ -57,7 +59,12 @@ public final class GPT {
             throw TensorError(message: "forward: \(ids.count) ids for batch \(batch) x seq \(seq) (block_size \(config.blockSize))")
         }
         var x = try embed(ids, batch: batch, seq: seq, from: 0)
-        for block in blocks { x = try block.forward(x) }
+        for block in blocks {
+            switch activationCheckpointing {
+            case .none: x = try block.forward(x)
+            case .blocks: x = try Ops.checkpoint(x, parameters: block.parameters) { try block.forward($0) }
+            }
+        }
         return try head(x)
     }
 

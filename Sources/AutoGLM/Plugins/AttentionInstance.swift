@@ -9,6 +9,10 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     /// Whether the (fused) component reads strided views and writes every output element
     /// (`aglm_attention_layout.strided`): then `forwardPacked` runs without copies.
     public private(set) var strided = false
+    /// Whether the (fused) component accepts bfloat16 q, k, v (`aglm_attention_layout.bf16`,
+    /// ABI 1.3): in a bf16 run it then gets them as bfloat16 views, else as float32 views of the
+    /// same rounded values (issue #18).
+    public private(set) var acceptsBF16 = false
     private let vtable: aglm_attention_vtable
 
     /// Creates the instance for block `layer` of a model with `nHead` heads of `headDim` features.
@@ -23,7 +27,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
                                                 head_dim: Int64(headDim), block_size: Int64(blockSize),
                                                 layer: Int64(layer), n_layer: Int64(nLayer)))
         layoutPointer.initialize(to: aglm_attention_layout(struct_size: MemoryLayout<aglm_attention_layout>.size,
-                                                           kv_heads: Int64(nHead), strided: 0))
+                                                           kv_heads: Int64(nHead), strided: 0, bf16: 0))
         try super.init(component: component, parameters: parameters, info: UnsafeRawPointer(info),
                        layout: UnsafeMutableRawPointer(layoutPointer))
         let layout = layoutPointer.pointee
@@ -33,6 +37,7 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
         }
         kvHeads = Int(layout.kv_heads)
         strided = layout.strided != 0 && vtable.fused_forward != nil
+        acceptsBF16 = layout.bf16 != 0 && vtable.fused_forward != nil
     }
 
     /// Whether the component has the incremental decoding entry (ABI 1.2 `decode`).
@@ -86,12 +91,16 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     private func fused(_ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> Tensor {
         let out = Tensor(zeros: q.shape)
         let needsBackward = Autograd.isRecording && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
-        let inputs = (TensorView(q), TensorView(k), TensorView(v))
-        let box = try runForward(inputs, TensorView(out), needsBackward: needsBackward)
+        // issue #18: in a bf16 run q, k, v are rounded to bfloat16
+        let operands = [q, k, v].map { AttentionOperand($0, bf16Views: acceptsBF16) }
+        func inputs() -> (TensorView, TensorView, TensorView) {
+            (operands[0].view(shape: q.shape), operands[1].view(shape: k.shape), operands[2].view(shape: v.shape))
+        }
+        let box = try runForward(inputs(), TensorView(out), needsBackward: needsBackward)
         guard needsBackward else { return out }
         return out.recorded(from: [q, k, v]) { [self] dout in
             let grads = (Tensor(zeros: q.shape), Tensor(zeros: k.shape), Tensor(zeros: v.shape))
-            try runBackward(box, (TensorView(q), TensorView(k), TensorView(v)), out: TensorView(out), dout: TensorView(dout),
+            try runBackward(box, inputs(), out: TensorView(out), dout: TensorView(dout),
                             grads: (TensorView(grads.0), TensorView(grads.1), TensorView(grads.2)))
             if q.requiresGrad { q.accumulateGrad(grads.0) }
             if k.requiresGrad { k.accumulateGrad(grads.1) }
@@ -118,16 +127,24 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
             (heads(base, 0, nHead, rowWidth: width), heads(base, nHead, kvHeads, rowWidth: width),
              heads(base, nHead + kvHeads, kvHeads, rowWidth: width))
         }
+        // issue #18: in a bf16 run q, k, v are read from a bfloat16-rounded copy of h (same strides)
+        let source = AttentionOperand(h, bf16Views: acceptsBF16)
+        func inputs() -> (TensorView, TensorView, TensorView) {
+            func part(_ first: Int, _ count: Int) -> TensorView {
+                source.view(offset: first * headDim, shape: [b, count, t, headDim], strides: [t * width, headDim, width, 1])
+            }
+            return (part(0, nHead), part(nHead, kvHeads), part(nHead + kvHeads, kvHeads))
+        }
         let out = Tensor(uninitialized: [b, t, c])
         let needsBackward = Autograd.isRecording && h.requiresGrad
-        let box = try runForward(packed(h.data), heads(out.data, 0, nHead, rowWidth: c), needsBackward: needsBackward)
+        let box = try runForward(inputs(), heads(out.data, 0, nHead, rowWidth: c), needsBackward: needsBackward)
         guard needsBackward else { return out }
         return out.recorded(from: [h]) { [self] dout in
             // dq, dk, dv tile h's gradient exactly, so a fresh one needs no zero-fill; an existing
             // one gets the result added.
             let (destination, accumulate) = h.gradDestination()
             let scratch = accumulate ? Tensor(uninitialized: h.shape) : nil
-            try runBackward(box, packed(h.data), out: heads(out.data, 0, nHead, rowWidth: c),
+            try runBackward(box, inputs(), out: heads(out.data, 0, nHead, rowWidth: c),
                             dout: heads(dout.data, 0, nHead, rowWidth: c), grads: packed(scratch?.data ?? destination))
             if let scratch { Kernels.addInPlace(destination, scratch.data, scratch.count) }
         }

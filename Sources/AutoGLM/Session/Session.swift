@@ -87,6 +87,7 @@ public final class Session {
         self.log = log
         self.progress = progress
         let pool = WorkerPool(threads: resolved.config.train.threads)
+        pool.path = KernelReport.path(resolved.config)   // issue #18: the session's kernel path (run.isa)
         self.pool = pool
         let trainer = try pool.run {
             try HostLog.with(log) {
@@ -113,6 +114,9 @@ public final class Session {
         }
         let model = try GPT(config: shape, attention: config.attention,
                             registry: registry, seed: UInt64(config.train.seed))
+        model.activationCheckpointing = config.train.activationCheckpointing   // issue #18
+        // issue #18: the kernel path, at info level only where bf16 has something to say
+        HostLog.emit(config.train.precision == .bf16 ? .info : .debug, KernelReport.describe(config))
         let optimizer = try OptimizerInstance(registry: registry, name: config.optimizer.name,
                                               parameters: config.optimizer.parameters, modelParameters: model.parameters,
                                               roles: model.parameterRoles)
@@ -126,7 +130,8 @@ public final class Session {
         let now = RunRecord.timestamp()
         let record = RunRecord(status: .running, step: 0, maxSteps: config.train.steps, attention: config.attention.name,
                                optimizer: config.optimizer.name, pluginPaths: pluginFolders(registry),
-                               startedAt: now, updatedAt: now, pid: getpid())
+                               startedAt: now, updatedAt: now, pid: getpid(),
+                               isa: KernelReport.path(config).name)   // issue #18
         let runDirectory = try RunDirectory(path: config.run.dir, mode: mode, record: record)
         if case .create = mode {
             try runDirectory.save(tokenizer: tokenizer)
@@ -330,7 +335,8 @@ public final class Session {
     private func scope<T>(_ body: () throws -> T) throws -> T {
         guard busy.try() else { throw SessionError.busy }
         defer { busy.unlock() }
-        return try pool.run { try HostLog.with(log) { try body() } }
+        // issue #18: GEMM operands in the configured precision (train.precision)
+        return try pool.run { try HostLog.with(log) { try Autocast.with(config.train.precision) { try body() } } }
     }
 
     /// The trainer's progress receiver for an optional handler.

@@ -67,10 +67,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var pid: Int32
     /// Why it failed (for `failed`).
     public var error: String?
+    /// issue #18: the kernel path the run trains on (`run.isa` resolved: "avx512", ...); absent
+    /// in records written before it was recorded.
+    public var isa: String? = nil
 
     /// JSON keys, snake_case like the run log.
     enum CodingKeys: String, CodingKey {
-        case format, version, status, step, attention, optimizer, latest, best, checkpoints, metrics, seconds, pid, error
+        case format, version, status, step, attention, optimizer, latest, best, checkpoints, metrics, seconds, pid, error, isa
         case maxSteps = "max_steps", tokensPerSecond = "tokens_per_s", pluginPaths = "plugin_paths"
         case startedAt = "started_at", updatedAt = "updated_at", hostVersion = "host_version"
     }

@@ -75,19 +75,20 @@ extension Kernels {
     }
 
     /// dst[i] = GELU(src[i]) = src[i]·Φ(src[i]) (the exact erf form, Φ to about 3e-7 relative
-    /// error including the left tail); `dst` may equal `src`. The loop is C (`ck_gelu`): Swift
-    /// splits an 8-lane polynomial this long into 4-lane halves, about 2× slower.
+    /// error including the left tail); `dst` may equal `src`. The loop is C (the current path's
+    /// `gelu`, Sources/CKernels/kernels_impl.h): Swift splits an 8-lane polynomial this long into
+    /// 4-lane halves, about 2× slower.
     @inlinable
     public static func geluVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        ck_gelu(src, dst, n)
+        table.pointee.gelu(src, dst, n)
     }
 
-    /// `geluVector` that also stores slope[i] = GELU'(src[i]) = Φ + x·φ (C: `ck_gelu_with_slope`);
+    /// `geluVector` that also stores slope[i] = GELU'(src[i]) = Φ + x·φ (C: `gelu_with_slope`);
     /// `slope` must not alias `src` or `dst`.
     @inlinable
     public static func geluWithSlopeVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                            _ slope: UnsafeMutablePointer<Float>, _ n: Int) {
-        ck_gelu_with_slope(src, dst, slope, n)
+        table.pointee.gelu_with_slope(src, dst, slope, n)
     }
 
     /// dst[i] = e^(src[i]); `dst` may equal `src`.

@@ -3,9 +3,9 @@ import Foundation
 
 extension Kernels {
     /// Sum of squares in Double (for gradient norms): vectorised float blocks of 1024 summed in
-    /// Double (C: `ck_sum_squares`).
+    /// Double (C: the current path's `sum_squares`).
     public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
-        ck_sum_squares(x, n)
+        table.pointee.sum_squares(x, n)
     }
 
     /// x[i] *= s.

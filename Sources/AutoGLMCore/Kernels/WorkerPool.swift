@@ -36,6 +36,12 @@ public final class WorkerPool: @unchecked Sendable {
         return try withExtendedLifetime(self) { try body() }
     }
 
+    /// The kernel path of its regions (`KernelPath.detected` unless set; clamped to it).
+    public var path: KernelPath {
+        get { KernelPath(ck_pool_isa(raw)) }
+        set { ck_pool_set_isa(raw, newValue.isa) }
+    }
+
     /// The pool kernels on this thread run on.
     @usableFromInline static var currentRaw: OpaquePointer { ck_pool_current() ?? shared.raw }
 }

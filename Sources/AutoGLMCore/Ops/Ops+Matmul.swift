@@ -5,7 +5,8 @@ extension Ops {
     /// when the matching flag is set: a is [..., m, k] ([..., k, m] with `transposeA`), b is
     /// [..., k, n] ([..., n, k] with `transposeB`); the result is [batch..., m, n] with the batch
     /// dimensions broadcast NumPy-style. Transposes are folded into the BLAS call (no copies); a
-    /// 2-D b against a batched a is one GEMM with the batch folded into m.
+    /// 2-D b against a batched a is one GEMM with the batch folded into m. Under
+    /// `Autocast.with(.bf16)` the GEMMs (forward and backward) take bfloat16-rounded operands.
     /// Throws when an operand has fewer than 2 dimensions, the inner dimensions differ, or the
     /// batch dimensions cannot be broadcast.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false,
@@ -36,10 +37,11 @@ extension Ops {
         let lda = Swift.max(ac, 1), ldb = Swift.max(bc, 1), ldc = Swift.max(n, 1)
         let foldA = !transposeA && b.count == sizeB && batches > 1   // b is one matrix for every batch
         let pa = a.data, pb = b.data, pc = out.data
+        let precision = Autocast.precision
         if out.count > 0 && k > 0 {
             if foldA || batches == 1 {
                 Kernels.sgemm(transA: transposeA, transB: transposeB, m: m * batches, n: n, k: k, alpha: 1,
-                              a: pa, lda: lda, b: pb, ldb: ldb, beta: 0, c: pc, ldc: ldc)
+                              a: pa, lda: lda, b: pb, ldb: ldb, beta: 0, c: pc, ldc: ldc, precision: precision)
             } else {
                 batchPlan.forEachRow(0..<batchPlan.outer) { row, offA, offB in
                     // forEachRow walks rows of the collapsed batch dims; expand the inner one.
@@ -49,7 +51,7 @@ extension Ops {
                         Kernels.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
                                       a: pa + (offA + j * ia) * sizeA, lda: lda,
                                       b: pb + (offB + j * ib) * sizeB, ldb: ldb,
-                                      beta: 0, c: pc + bi * sizeC, ldc: ldc)
+                                      beta: 0, c: pc + bi * sizeC, ldc: ldc, precision: precision)
                     }
                 }
             }
@@ -66,22 +68,22 @@ extension Ops {
                     if !transposeA {
                         // dA [rows, k] = G [rows, n] · op(B)ᵀ
                         Kernels.sgemm(transA: false, transB: !transposeB, m: rows, n: k, k: n, alpha: 1,
-                                      a: gc, lda: ldc, b: b, ldb: ldb, beta: betaA, c: ga, ldc: lda)
+                                      a: gc, lda: ldc, b: b, ldb: ldb, beta: betaA, c: ga, ldc: lda, precision: precision)
                     } else {
                         // dA [k, m] = op(B) · Gᵀ
                         Kernels.sgemm(transA: transposeB, transB: true, m: k, n: rows, k: n, alpha: 1,
-                                      a: b, lda: ldb, b: gc, ldb: ldc, beta: betaA, c: ga, ldc: lda)
+                                      a: b, lda: ldb, b: gc, ldb: ldc, beta: betaA, c: ga, ldc: lda, precision: precision)
                     }
                 }
                 if let gb {
                     if !transposeB {
                         // dB [k, n] = op(A)ᵀ · G
                         Kernels.sgemm(transA: !transposeA, transB: false, m: k, n: n, k: rows, alpha: 1,
-                                      a: a, lda: lda, b: gc, ldb: ldc, beta: betaB, c: gb, ldc: ldb)
+                                      a: a, lda: lda, b: gc, ldb: ldc, beta: betaB, c: gb, ldc: ldb, precision: precision)
                     } else {
                         // dB [n, k] = Gᵀ · op(A)
                         Kernels.sgemm(transA: true, transB: transposeA, m: n, n: k, k: rows, alpha: 1,
-                                      a: gc, lda: ldc, b: a, ldb: lda, beta: betaB, c: gb, ldc: ldb)
+                                      a: gc, lda: ldc, b: a, ldb: lda, beta: betaB, c: gb, ldc: ldb, precision: precision)
                     }
                 }
             }
@@ -131,9 +133,11 @@ extension Ops {
         }
         let out = Tensor(uninitialized: outShape)   // the GEMM writes every element (zeros when in is 0)
         let ldx = Swift.max(inF, 1), ldy = Swift.max(outF, 1)
+        let precision = Autocast.precision
         if out.count > 0 {
             Kernels.gemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, lda: ldx,
-                         b: weight.data, ldb: ldx, start: residual.map { .copy($0.data) } ?? .zero, c: out.data, ldc: ldy)
+                         b: weight.data, ldb: ldx, start: residual.map { .copy($0.data) } ?? .zero, c: out.data, ldc: ldy,
+                         precision: precision)
         }
         return out.recorded(from: [x, weight] + (residual.map { [$0] } ?? [])) { g in
             guard g.count > 0 else { return }
@@ -141,13 +145,15 @@ extension Ops {
                 // dx [rows, in] (+)= dy [rows, out] · W [out, in]
                 let (dx, acc) = x.gradDestination()
                 Kernels.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
-                              a: g.data, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx)
+                              a: g.data, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx,
+                              precision: precision)
             }
             if inF > 0 && weight.requiresGrad {
                 // dW [out, in] (+)= dyᵀ [out, rows] · x [rows, in]
                 let (dw, acc) = weight.gradDestination()
                 Kernels.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
-                              a: g.data, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx)
+                              a: g.data, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx,
+                              precision: precision)
             }
             // Last: g is not read after this.
             if let residual, residual.requiresGrad { residual.adoptGrad(g) }

@@ -83,3 +83,21 @@ extension Tensor {
         return byIndex
     }
 }
+
+extension Tensor {
+    /// Drops the graph behind this tensor without running its backward: every node reachable
+    /// from here forgets its inputs and its backward closure, so the activations they held are
+    /// freed. Needed where a recorded graph is thrown away (`Ops.checkpoint`): some closures hold
+    /// their own output (a fused attention's views of it), a cycle only the backward, or this,
+    /// breaks. The values of the tensors stay.
+    func dropGraph() {
+        var stack: [Tensor] = [self]
+        var visited = Set<ObjectIdentifier>()
+        while let node = stack.popLast() {
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append(contentsOf: node.parents)
+            node.parents = []
+            node.backwardFn = nil
+        }
+    }
+}
