@@ -13,20 +13,20 @@ enum PluginTrust {
     /// Why the plugin file `path` must not be loaded, or nil.
     /// - Parameter scanned: the file was found by scanning its folder (rather than named).
     static func problem(file path: String, scanned: Bool) -> String? {
-        if let problem = problem(at: path, what: "the plugin file", fix: "chmod o-w \(path)") { return problem }
-        let folder = (path as NSString).deletingLastPathComponent
         var info = stat()
-        guard stat(folder.isEmpty ? "." : folder, &info) == 0 else { return nil }
+        guard stat(path, &info) == 0 else { return nil }  // the loader reports a missing file
+        if let problem = problem(info, at: path, what: "the plugin file", fix: "chmod o-w \(path)") { return problem }
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        guard stat(directory, &info) == 0 else { return nil }
         if !scanned, info.st_mode & S_IWOTH != 0, info.st_mode & S_ISVTX != 0, info.st_uid == 0 || info.st_uid == geteuid() {
             return nil
         }
-        return problem(at: folder.isEmpty ? "." : folder, what: "its folder", fix: "chmod o-w \(folder)")
+        return problem(info, at: directory, what: "its folder", fix: "chmod o-w \(folder)")
     }
 
-    /// Why the file or folder at `path` is not trusted, or nil.
-    private static func problem(at path: String, what: String, fix: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }  // the loader reports a missing file
+    /// Why the file or folder at `path`, whose status is `info`, is not trusted, or nil.
+    private static func problem(_ info: stat, at path: String, what: String, fix: String) -> String? {
         if info.st_mode & S_IWOTH != 0 {
             return "refused: \(what) (\(path)) is world-writable, so anyone on this machine could replace the code the host would run; fix it with `\(fix)`"
         }
