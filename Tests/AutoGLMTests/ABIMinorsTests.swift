@@ -3,14 +3,14 @@ import CAutoGLM
 import Foundation
 import XCTest
 
-/// ABI negotiation across 1.0, 1.1, 1.2 and 1.3: libraries built for the older minors load and keep
-/// working on this 1.3 host (their shorter structs read only up to their struct_size, no event
+/// ABI negotiation across 1.0 to 1.4: libraries built for the older minors load and keep
+/// working on this 1.4 host (their shorter structs read only up to their struct_size, no event
 /// they do not know), and a library that needs 1.2 is refused by a 1.1 host with the exact
 /// message.
 final class ABIMinorsTests: XCTestCase {
-    func testThisHostSpeaks13() {
+    func testThisHostSpeaks14() {
         XCTAssertEqual(AGLM_ABI_MAJOR, 1)
-        XCTAssertEqual(AGLM_ABI_MINOR, 3)
+        XCTAssertEqual(AGLM_ABI_MINOR, 4)
     }
 
     func testLibrariesOf10And11Load() throws {
@@ -29,7 +29,7 @@ final class ABIMinorsTests: XCTestCase {
     }
 
     func testA12LibraryIsRefusedByA11HostWithTheExactMessage() throws {
-        // The numbers of a bundled plugin that needs 1.2 (built against this 1.3 header), as a 1.1
+        // The numbers of a bundled plugin that needs 1.2 (built against this 1.4 header), as a 1.1
         // host would read them.
         let path = try XCTUnwrap(PluginSearchPath.bundledDirectory) + "/libaglm_rope.so"
         let handle = try XCTUnwrap(dlopen(path, RTLD_NOW | RTLD_LOCAL), "\(path)")

@@ -116,7 +116,7 @@ final class ConfigKeyTableTests: ConfigTestCase {
                 if key.name.contains(".") { XCTAssertEqual(String(key.name.split(separator: ".")[0]), section.label, key.name) }
             }
         }
-        XCTAssertEqual(ConfigSchema.host.keys.count, 38)
+        XCTAssertEqual(ConfigSchema.host.keys.count, 39)
     }
 
     func testOnlyVariablesOfTheKeySchemeAreRead() throws {

@@ -1,9 +1,10 @@
 import AutoGLM
+import AutoGLMCore
 import Foundation
 import XCTest
 
-/// The trainer's hooks: functions by prototype giving the learning rate, the clipping threshold
-/// and the micro-batches of each step, from the bundled lr_schedules plugin, a plugin of the
+/// The trainer's hooks: functions by prototype giving the learning rate, the clipping threshold,
+/// the micro-batches and the weight decay multiplier of each step, from the bundled lr_schedules plugin, a plugin of the
 /// user's, the program itself and any shared library; every value is logged and checked against
 /// the function's formula at every step, and every way of binding one wrongly is refused before
 /// training starts with the key and the fix.
@@ -96,6 +97,59 @@ final class TrainerHookTests: XCTestCase {
         let (_, plain) = try train([])
         XCTAssertEqual(plain.map { Int(number($0, "accumulation_steps")) }, Array(repeating: 1, count: 12))
         for (a, b) in zip(steps, plain) { XCTAssertEqual(number(a, "loss"), number(b, "loss"), accuracy: 2e-3) }
+    }
+
+    func testTheWeightDecayMultiplierIsLoggedAndReachesTheOptimizer() throws {
+        // Without a function the multiplier is 1 at every step.
+        let (_, plain) = try train([])
+        XCTAssertEqual(plain.map { number($0, "weight_decay_scale") }, Array(repeating: 1, count: 12))
+        // A plugin's function: logged at every step with its formula.
+        let (ramped, ramp) = try train(["train.weight_decay_schedule.function=wd_ramp"])
+        XCTAssertEqual(ramp.map { number($0, "weight_decay_scale") }, (0..<12).map { Double($0) / 12 })
+        XCTAssertEqual(ramped.state.weightDecayScale, 11.0 / 12)
+        // It reaches the optimizer (adamw with weight_decay 0.1): a constant multiplier s trains
+        // exactly as weight_decay 0.1·s, and multiplier 0 exactly as no weight decay.
+        func weights(_ overrides: [String]) throws -> [[Float]] {
+            try train(["optimizer.weight_decay=0.1"] + overrides).0.model.parameters.map(\.values)
+        }
+        func constant(_ value: Double) -> [String] {
+            ["train.weight_decay_schedule.library=libm.so.6", "train.weight_decay_schedule.symbol=fmin",
+             "train.weight_decay_schedule.prototype=double fmin(double total_steps, double cap)",
+             "train.weight_decay_schedule.args.cap=\(value)"]
+        }
+        let halved = try weights(constant(0.5))
+        XCTAssertEqual(halved, try weights(["optimizer.weight_decay=0.05"]))
+        XCTAssertNotEqual(halved, try weights([]))
+        XCTAssertEqual(try weights(constant(0)), try weights(["optimizer.weight_decay=0"]))
+        // A negative multiplier stops the run at its step.
+        XCTAssertThrowsError(try train(constant(-1))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("step 1: train.weight_decay_schedule: fmin(total_steps=12.0, cap=-1.0) returned -1.0: a weight decay multiplier must be >= 0"), "\(error)")
+        }
+    }
+
+    func testEveryBundledOptimizerScalesItsWeightDecayByTheMultiplier() throws {
+        // For each optimizer with a weight decay: three steps with multiplier s and decay w give
+        // bit for bit what decay w·s with multiplier 1 gives (the plugins compute w·s in double,
+        // as the test does); s = 1 is today's update.
+        let registry = TrainingTests.registry
+        for name in ["adamw", "adam", "sgd", "lion", "lamb", "rmsprop", "adagrad", "muon", "adafactor"] {
+            func run(decay: Double, scale: Double) throws -> [Float] {
+                let w = Tensor(shape: [8, 6], values: (0..<48).map { Float(sin(Double($0))) }, requiresGrad: true)
+                let b = Tensor(shape: [6], values: (0..<6).map { Float(cos(Double($0))) }, requiresGrad: true)
+                let opt = try OptimizerInstance(registry: registry, name: name, parameters: ["weight_decay": .number(decay)],
+                                                modelParameters: [w, b], roles: [.hidden, []])
+                for step in 1...3 {
+                    w.grad = Tensor(shape: w.shape, values: (0..<48).map { Float(cos(Double($0 * step))) })
+                    b.grad = Tensor(shape: b.shape, values: (0..<6).map { Float(sin(Double($0 + step))) })
+                    try opt.step(lr: 0.01, step: step, weightDecayScale: scale)
+                }
+                return w.values + b.values
+            }
+            for (w, s) in [(0.1, 0.5), (0.3, 2.5), (0.2, 0.0)] {
+                XCTAssertEqual(try run(decay: w, scale: s), try run(decay: w * s, scale: 1), "\(name): decay \(w), multiplier \(s)")
+            }
+            XCTAssertNotEqual(try run(decay: 0.1, scale: 3), try run(decay: 0.1, scale: 1), "\(name) ignores the multiplier")
+        }
     }
 
     func testAResultThatIsNotFiniteStopsTheRunWithTheStepAndTheArguments() throws {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel throughput on the medium preset (6 layers, 384 wide, block 256, global batch 8):
 # `mpirun -np 2` with one thread per rank against one process with two threads, alternating
-# rounds, then the two-rank run with buckets of 1..64 MB. Prints one JSON line per run and a
+# rounds, then the two-rank run with buckets of 1..64 MB (each size once per round). Prints one JSON line per run and a
 # summary (medians) from summarize.py. Usage: bench/mpi/run.sh [ROUNDS] [STEPS]
 set -euo pipefail
 ROUNDS=${1:-3}
@@ -28,8 +28,10 @@ for round in $(seq 1 "$ROUNDS"); do
     run "solo-2threads-r$round" "$BIN" train --set train.threads=2
     run "mpi2-1thread-25MB-r$round" mpirun -np 2 --bind-to none "$BIN" train --set train.threads=1
 done
-for mb in 1 4 16 64; do
-    run "mpi2-1thread-${mb}MB" mpirun -np 2 --bind-to none "$BIN" train --set train.threads=1 --set distributed.bucket_mb=$mb
+for round in $(seq 1 "$ROUNDS"); do
+    for mb in 1 4 16 64; do
+        run "mpi2-1thread-${mb}MB-r$round" mpirun -np 2 --bind-to none "$BIN" train --set train.threads=1 --set distributed.bucket_mb=$mb
+    done
 done
 } | tee "$WORK/runs.jsonl"
 python3 "$ROOT/bench/mpi/summarize.py" summary "$WORK/runs.jsonl"

@@ -53,7 +53,7 @@ extern "C" {
 /** Major ABI version: part of the entry symbol's name. */
 #define AGLM_ABI_MAJOR 1
 /** Minor ABI version of this header: additions only. */
-#define AGLM_ABI_MINOR 3
+#define AGLM_ABI_MINOR 4
 
 /** Marks the entry point as exported from the shared object. */
 #if defined(_WIN32)
@@ -340,6 +340,11 @@ typedef struct aglm_optim_step {
      *  per-parameter state["step"]): it equals `step` unless the parameter missed steps (no
      *  gradient, so no call). Host-owned, checkpointed and restored on resume. */
     int64_t param_step;
+    /** (ABI 1.4) Multiplier on the optimizer's weight decay for this step, >= 0 and finite: the
+     *  value of `train.weight_decay_schedule` (1 without a schedule). An optimizer with a weight
+     *  decay coefficient uses `weight_decay * weight_decay_scale`; check the field with
+     *  `AGLM_HAS_FIELD` (an older host does not pass it: use 1). */
+    double weight_decay_scale;
 } aglm_optim_step;
 
 /** Optimizer. */

@@ -372,7 +372,7 @@ static aglm_status adafactor_step(void *instance, aglm_ctx *ctx, const aglm_opti
         return aglm_errorf(host, ctx, AGLM_ERR_NUMERIC, "%s: the update is not finite (RMS %g)",
                            param->name, rms_u);
     job.scale = (float)(alpha / fmax(1.0, rms_u / self->clip_threshold));
-    job.decay_factor = param->decay == 1 ? (float)(1.0 - self->weight_decay * alpha) : 1.0f;
+    job.decay_factor = (float)(1.0 - aglm_optim_weight_decay(args, self->weight_decay) * alpha);
     host->parallel_for(n, AGLM_OPTIM_CHUNK, adafactor_apply, &job);
     return AGLM_OK;
 }

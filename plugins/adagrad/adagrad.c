@@ -119,7 +119,7 @@ static aglm_status adagrad_step(void *instance, aglm_ctx *ctx, const aglm_optim_
     job.p = (float *)args->value->data;
     job.g = (const float *)args->grad->data;
     job.sum = (float *)args->states[0]->data;
-    job.wd = args->param->decay == 1 ? (float)self->weight_decay : 0.0f;
+    job.wd = (float)aglm_optim_weight_decay(args, self->weight_decay);
     job.eps = (float)self->eps;
     job.neg_clr = (float)(-(args->lr / (1.0 + (double)(args->step - 1) * self->lr_decay)));
     job.initial = (float)self->initial_accumulator_value;

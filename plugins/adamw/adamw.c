@@ -131,8 +131,7 @@ static aglm_status adamw_step(void *instance, aglm_ctx *ctx, const aglm_optim_st
     job.m = (float *)args->states[0]->data;
     job.v = (float *)args->states[1]->data;
     job.vmax = self->amsgrad ? (float *)args->states[2]->data : NULL;
-    job.decay_factor =
-        args->param->decay == 1 ? (float)(1.0 - args->lr * self->hp.weight_decay) : 1.0f;
+    job.decay_factor = (float)(1.0 - args->lr * aglm_optim_weight_decay(args, self->hp.weight_decay));
     job.lerp = aglm_optim_lerp_weight(1.0 - self->hp.beta1);
     job.beta2 = (float)self->hp.beta2;
     job.one_minus_beta2 = (float)(1.0 - self->hp.beta2);

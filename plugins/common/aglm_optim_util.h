@@ -13,6 +13,8 @@
  *   aglm_optim_declare_like  declares state buffers shaped like the parameter
  *   aglm_optim_adam_*        the instance, create and declare_state shared by adam and adamw
  *   aglm_optim_check_step    validates an aglm_optim_step (views, sizes, state count, step >= 1)
+ *   aglm_optim_weight_decay  a step's weight decay coefficient for a parameter (decay flag, ABI
+ *                            1.4 per-step multiplier)
  *   aglm_optim_lerp_*        torch's lerp (the two-branch CPU formula), for moving averages
  *   aglm_optim_sign          sign(x) in {-1, 0, 1}, branch-free so loops vectorise
  *   aglm_optim_reduce        deterministic blocked sums over [0, n) on the host's threads
@@ -165,6 +167,18 @@ static inline aglm_status aglm_optim_check_step(const aglm_host_api *host, aglm_
         return aglm_errorf(host, ctx, AGLM_ERR_STATE, "step counter must start at 1, got %lld",
                            (long long)args->step);
     return AGLM_OK;
+}
+
+/** The weight decay coefficient of this step for `args->param` (validated by
+ *  aglm_optim_check_step): 0 when the parameter's decay flag is not 1, otherwise `weight_decay`
+ *  times the host's per-step multiplier (ABI 1.4 `weight_decay_scale`, the value of
+ *  `train.weight_decay_schedule`; an older host does not pass it, which means 1). The product
+ *  is exact when the multiplier is 1, so an unscheduled run is unchanged bit for bit. */
+static inline double aglm_optim_weight_decay(const aglm_optim_step *args, double weight_decay) {
+    if (args->param->decay != 1) return 0.0;
+    return AGLM_HAS_FIELD(args, aglm_optim_step, weight_decay_scale)
+               ? weight_decay * args->weight_decay_scale
+               : weight_decay;
 }
 
 /** torch's CPU lerp(start, end, w): start + w·(end − start) when |w| < 0.5, else

@@ -161,7 +161,7 @@ static aglm_status lamb_step(void *instance, aglm_ctx *ctx, const aglm_optim_ste
     job.inv_bc1 = (float)(1.0 / (1.0 - pow(self->hp.beta1, t)));
     job.inv_bc2 = (float)(1.0 / (1.0 - pow(self->hp.beta2, t)));
     job.eps = (float)self->hp.eps;
-    job.wd = args->param->decay == 1 ? (float)self->hp.weight_decay : 0.0f;
+    job.wd = (float)aglm_optim_weight_decay(args, self->hp.weight_decay);
     if ((st = aglm_optim_reduce(host, ctx, n, AGLM_OPTIM_CHUNK, 2, lamb_moments, &job, sums)) !=
         AGLM_OK)
         return st;

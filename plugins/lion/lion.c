@@ -113,7 +113,7 @@ static aglm_status lion_step(void *instance, aglm_ctx *ctx, const aglm_optim_ste
     job.one_minus_beta1 = (float)(1.0 - self->beta1);
     job.beta2 = (float)self->beta2;
     job.one_minus_beta2 = (float)(1.0 - self->beta2);
-    job.decay_factor = args->param->decay == 1 ? (float)(1.0 - args->lr * self->weight_decay) : 1.0f;
+    job.decay_factor = (float)(1.0 - args->lr * aglm_optim_weight_decay(args, self->weight_decay));
     job.neg_lr = (float)(-args->lr);
     host->parallel_for(args->param->numel, AGLM_OPTIM_CHUNK, lion_kernel, &job);
     return AGLM_OK;

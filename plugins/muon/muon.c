@@ -287,7 +287,7 @@ static aglm_status muon_step_matrix(muon *self, aglm_ctx *ctx, const aglm_optim_
     muon_scale(U, n, (float)(1.0 / (norm + 1e-7)));   /* X / (||X||_F + 1e-7) */
     muon_newton_schulz(self, U, Y, A, B, R, K, &O);
     job.u = O;
-    job.decay_factor = param->decay == 1 ? (float)(1.0 - args->lr * self->weight_decay) : 1.0f;
+    job.decay_factor = (float)(1.0 - args->lr * aglm_optim_weight_decay(args, self->weight_decay));
     job.neg_scale = (float)(-(args->lr * sqrt(fmax(1.0, (double)R / (double)K))));
     host->parallel_for(n, AGLM_OPTIM_CHUNK, muon_apply, &job);
     return AGLM_OK;
@@ -307,7 +307,7 @@ static aglm_status muon_step_adamw(const muon *self, const aglm_optim_step *args
     job.inv_bc1 = (float)(1.0 / (1.0 - pow(self->beta1, t)));
     job.inv_bc2 = (float)(1.0 / (1.0 - pow(self->beta2, t)));
     job.eps = (float)self->eps;
-    job.decay_factor = args->param->decay == 1 ? (float)(1.0 - lr * self->weight_decay) : 1.0f;
+    job.decay_factor = (float)(1.0 - lr * aglm_optim_weight_decay(args, self->weight_decay));
     job.neg_scale = (float)(-lr);
     host->parallel_for(args->param->numel, AGLM_OPTIM_CHUNK, muon_adamw, &job);
     return AGLM_OK;

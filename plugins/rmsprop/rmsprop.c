@@ -160,7 +160,7 @@ static aglm_status rmsprop_step(void *instance, aglm_ctx *ctx, const aglm_optim_
     job.sq = (float *)args->states[0]->data;
     job.buf = self->momentum > 0.0 ? (float *)args->states[next++]->data : NULL;
     job.ga = self->centered ? (float *)args->states[next++]->data : NULL;
-    job.wd = args->param->decay == 1 ? (float)self->weight_decay : 0.0f;
+    job.wd = (float)aglm_optim_weight_decay(args, self->weight_decay);
     job.alpha = (float)self->alpha;
     job.one_minus_alpha = (float)(1.0 - self->alpha);
     job.eps = (float)self->eps;

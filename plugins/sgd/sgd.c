@@ -141,7 +141,7 @@ static aglm_status sgd_step(void *instance, aglm_ctx *ctx, const aglm_optim_step
     job.p = (float *)args->value->data;
     job.g = (const float *)args->grad->data;
     job.buf = has_momentum ? (float *)args->states[0]->data : NULL;
-    job.wd = args->param->decay == 1 ? (float)self->weight_decay : 0.0f;
+    job.wd = (float)aglm_optim_weight_decay(args, self->weight_decay);
     job.momentum = (float)self->momentum;
     job.one_minus_dampening = (float)(1.0 - self->dampening);
     job.neg_lr = (float)(-args->lr);

@@ -57,6 +57,10 @@ public struct HostKeys: Sendable {
             "train.accumulation_schedule", default: "constant",
             shorthands: [HookShorthand("constant", function: nil, doc: "train.accumulation_steps, or what callbacks ask")],
             doc: "micro-batches of each step: a function (it overrides callbacks' requests)")
+        public let weightDecaySchedule = HostKey<HookBinding>.hook(
+            "train.weight_decay_schedule", default: "constant",
+            shorthands: [HookShorthand("constant", function: nil, doc: "the optimizer's weight decay unchanged (multiplier 1)")],
+            doc: "a multiplier on the optimizer's weight decay at each step: a function (>= 0)")
         public let evalInterval = HostKey<Int>.integer(
             "train.eval_interval", default: 250, min: 0, doc: "steps between evaluations (0: only after the last step)")
         public let evalBatches = HostKey<Int>.integer("train.eval_batches", default: 200, min: 1, doc: "batches per evaluation")

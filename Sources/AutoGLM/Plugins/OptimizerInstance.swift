@@ -90,8 +90,9 @@ public final class OptimizerInstance: ComponentInstance, @unchecked Sendable {
         for slot in slots { slot.updateCount = count }
     }
 
-    /// Applies one update to every parameter that has a gradient. `step` is 1-based.
-    public func step(lr: Double, step: Int) throws {
+    /// Applies one update to every parameter that has a gradient. `step` is 1-based;
+    /// `weightDecayScale` multiplies the optimizer's weight decay (ABI 1.4, `train.weight_decay_schedule`).
+    public func step(lr: Double, step: Int, weightDecayScale: Double = 1) throws {
         if let begin = vtable.step_begin {
             let ctx = context("step_begin")
             ctx.step = step
@@ -112,7 +113,7 @@ public final class OptimizerInstance: ComponentInstance, @unchecked Sendable {
                     var args = aglm_optim_step(struct_size: MemoryLayout<aglm_optim_step>.size, param: info,
                                                value: value.pointer, grad: gradView.pointer, states: states.baseAddress,
                                                state_count: stateViews.count, lr: lr, step: Int64(step),
-                                               param_step: Int64(paramStep))
+                                               param_step: Int64(paramStep), weight_decay_scale: weightDecayScale)
                     return stepFn(instance, ctx.pointer, &args)
                 }
             }

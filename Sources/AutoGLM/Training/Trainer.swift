@@ -127,6 +127,7 @@ final class Trainer {
         let (loss, gradNorm) = try PluginError.during(step: state.step + 1) { try forwardBackward(accumulation: accumulation, seq: seq) }
         inputs.gradNorm = gradNorm
         let clip = try hooks.clip(inputs)
+        let weightDecayScale = try hooks.weightDecayScale(inputs)
         var skipped = false
         if config.train.onNonfinite != .ignore, let bad = nonFinite(loss: loss, gradNorm: gradNorm) {
             guard config.train.onNonfinite == .skip, state.skippedSteps + 1 < config.train.maxSkippedSteps else {
@@ -139,7 +140,7 @@ final class Trainer {
         } else {
             clipGradients(norm: gradNorm, to: clip)
             phase = .updating
-            try Autograd.withNoGrad { try optimizer.step(lr: lr, step: state.step + 1) }
+            try Autograd.withNoGrad { try optimizer.step(lr: lr, step: state.step + 1, weightDecayScale: weightDecayScale) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         state.step += 1
@@ -147,6 +148,7 @@ final class Trainer {
         state.lr = lr
         state.gradNorm = gradNorm
         state.gradClip = clip
+        state.weightDecayScale = weightDecayScale
         state.accumulationSteps = accumulation
         state.skippedSteps = skipped ? state.skippedSteps + 1 : 0
         state.tokensSeen += config.train.batchSize * seq
@@ -460,7 +462,8 @@ final class Trainer {
         var record: [String: Any] = ["kind": "step", "step": state.step, "loss": state.loss, "lr": state.lr,
                                      "grad_norm": state.gradNorm, "tokens_per_s": tokensPerSecond,
                                      "elapsed_s": state.trainSeconds + state.evalSeconds,
-                                     "accumulation_steps": state.accumulationSteps, "grad_clip": state.gradClip]
+                                     "accumulation_steps": state.accumulationSteps, "grad_clip": state.gradClip,
+                                     "weight_decay_scale": state.weightDecayScale]
         if skipped { record["skipped"] = true }
         if parallel.size > 1 { record["allreduce_wait_s"] = parallel.lastWaitSeconds }
         runDirectory.appendLog(record)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The functions the trainer calls at every step, bound once before training from the hook keys
-/// (`train.lr_schedule`, `train.grad_clip_schedule`, `train.accumulation_schedule`): each to a C
+/// (`train.lr_schedule`, `train.grad_clip_schedule`, `train.accumulation_schedule`,
+/// `train.weight_decay_schedule`): each to a C
 /// function registered by prototype (the `lr_schedules` plugin's, another plugin's, the program's)
 /// or bound from a shared library, with its arguments planned — every parameter is either one the
 /// trainer supplies (below) or one the config gives in `args`.
@@ -70,6 +71,8 @@ struct TrainerHooks {
     let gradClip: Hook?
     /// The micro-batches, when a function gives them.
     let accumulation: Hook?
+    /// The multiplier on the optimizer's weight decay, when a function gives it.
+    let weightDecay: Hook?
 
     /// Binds every hook key of `resolved` against the functions of `registry`.
     /// - Throws: `ConfigError` naming the key (and where its value came from) for an unknown
@@ -82,7 +85,8 @@ struct TrainerHooks {
         guard let lr = try hook(train.lrSchedule) else {
             throw ConfigError(origin: nil, message: "train.lr_schedule: a learning-rate schedule is a function; every shorthand of the key names one")
         }
-        return TrainerHooks(lr: lr, gradClip: try hook(train.gradClipSchedule), accumulation: try hook(train.accumulationSchedule))
+        return TrainerHooks(lr: lr, gradClip: try hook(train.gradClipSchedule), accumulation: try hook(train.accumulationSchedule),
+                            weightDecay: try hook(train.weightDecaySchedule))
     }
 
     /// The learning rate of the step `inputs` describe.
@@ -95,6 +99,11 @@ struct TrainerHooks {
     func clip(_ inputs: Inputs) throws -> Double {
         try gradClip?.value(inputs) { $0 >= 0 ? nil : "a clipping threshold must be >= 0 (0 disables clipping)" }
             ?? inputs.baseGradClip
+    }
+
+    /// The multiplier on the optimizer's weight decay of the step (1 without a function).
+    func weightDecayScale(_ inputs: Inputs) throws -> Double {
+        try weightDecay?.value(inputs) { $0 >= 0 ? nil : "a weight decay multiplier must be >= 0" } ?? 1
     }
 
     /// The micro-batches of the step (nil without a function: the trainer's own value).

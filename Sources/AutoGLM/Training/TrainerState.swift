@@ -19,6 +19,8 @@ public struct TrainerState: Sendable, Equatable, Codable {
     public internal(set) var gradNorm = Double.nan
     /// Clipping threshold of the last step (0: none).
     public internal(set) var gradClip = 0.0
+    /// Multiplier on the optimizer's weight decay of the last step (`train.weight_decay_schedule`).
+    public internal(set) var weightDecayScale = 1.0
     /// Multiplier on the scheduled learning rate set by callbacks.
     public internal(set) var lrScale = 1.0
     /// Micro-batches of the last step (what callbacks see as in force).
@@ -54,7 +56,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         case tokensSeen = "tokens_seen", gradNorm = "grad_norm", lrScale = "lr_scale"
         case accumulationSteps = "accumulation_steps", requestedAccumulation = "requested_accumulation"
         case batchRNG = "batch_rng", evalRNG = "eval_rng", trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
-        case skippedSteps = "skipped_steps", gradClip = "grad_clip"
+        case skippedSteps = "skipped_steps", gradClip = "grad_clip", weightDecayScale = "weight_decay_scale"
     }
 
     /// Reads a state written by `encode(to:)` (a non-finite loss or norm is written as null).
@@ -66,6 +68,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         lr = try c.decode(Double.self, forKey: .lr)
         gradNorm = try c.decodeIfPresent(Double.self, forKey: .gradNorm) ?? .nan
         gradClip = try c.decode(Double.self, forKey: .gradClip)
+        weightDecayScale = try c.decodeIfPresent(Double.self, forKey: .weightDecayScale) ?? 1  // absent from checkpoints older than the hook
         lrScale = try c.decode(Double.self, forKey: .lrScale)
         accumulationSteps = try c.decode(Int.self, forKey: .accumulationSteps)
         requestedAccumulation = try c.decode(Int.self, forKey: .requestedAccumulation)
@@ -76,9 +79,9 @@ public struct TrainerState: Sendable, Equatable, Codable {
         evalSeconds = try c.decode(Double.self, forKey: .evalSeconds)
         skippedSteps = try c.decode(Int.self, forKey: .skippedSteps)
         guard step >= 0, tokensSeen >= 0, accumulationSteps >= 1, requestedAccumulation >= 1, lrScale > 0,
-              lrScale.isFinite, skippedSteps >= 0 else {
+              lrScale.isFinite, skippedSteps >= 0, weightDecayScale >= 0, weightDecayScale.isFinite else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "step, tokens, accumulation or lr_scale out of range"))
+                                                    debugDescription: "step, tokens, accumulation, lr_scale or weight_decay_scale out of range"))
         }
     }
 
@@ -92,6 +95,7 @@ public struct TrainerState: Sendable, Equatable, Codable {
         try c.encode(lr, forKey: .lr)
         try c.encode(gradNorm.isFinite ? gradNorm : nil, forKey: .gradNorm)
         try c.encode(gradClip, forKey: .gradClip)
+        try c.encode(weightDecayScale, forKey: .weightDecayScale)
         try c.encode(lrScale, forKey: .lrScale)
         try c.encode(accumulationSteps, forKey: .accumulationSteps)
         try c.encode(requestedAccumulation, forKey: .requestedAccumulation)

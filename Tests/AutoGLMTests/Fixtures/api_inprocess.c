@@ -5,7 +5,7 @@
  *
  * Registers an attention ("my_dense", composed of the host API table's ops exactly as the
  * bundled causal_dense plugin composes them), an optimizer ("my_sgd", p -= lr * g, counting its
- * calls) and a function by prototype ("my_half"), then checks:
+ * calls) and functions by prototype ("my_half", and "my_lr", a learning-rate schedule), then checks:
  *  - my_dense + the bundled sgd give bit-identical losses to causal_dense + sgd (the in-process
  *    attention receives the same host API and is recorded on the same tape);
  *  - my_dense + my_sgd trains (loss falls), matches the plugin run to 1e-5, and the optimizer
@@ -15,6 +15,8 @@
  *  - sampling is deterministic and streams: a stop after ten pieces gives their text, the
  *    first ten characters of the full sample;
  *  - the session lists the program's components (kind, owner, path, schema) and function;
+ *  - my_lr bound as train.lr_schedule drives a training: the lr of every step is its formula
+ *    (the test also reads it from RUN_ROOT/schedule/log.jsonl, logged at every step);
  *  - a program component named like a loaded plugin's is refused, naming both.
  * Prints "ok N checks" and exits 0, or prints each failed check and exits 1.
  */
@@ -108,9 +110,15 @@ static const aglm_component_desc clashing = {sizeof(aglm_component_desc), AGLM_K
 
 static double my_half(double x) { return x / 2; }
 
+/* A linear decay to a floor, by the step (0-based) and optimizer.lr. */
+static double my_lr(int64_t step, double base_lr, double floor) {
+    return fmax(floor, base_lr * (1.0 - (double)step / 16.0));
+}
+
 /* --- running a configuration -------------------------------------------------------------- */
 typedef struct run {
     double loss[STEPS + 1];
+    double lr[STEPS + 1];
     double lr_sum;
     int steps;
 } run;
@@ -126,6 +134,7 @@ static int32_t record(void *user, const aglm_progress *p) {
     run *r = (run *)user;
     if (p->kind == AGLM_PROGRESS_STEP && p->step <= STEPS) {
         r->loss[p->step] = p->loss;
+        r->lr[p->step] = p->lr;
         r->lr_sum += p->lr;
         r->steps = (int)p->step;
     }
@@ -137,15 +146,17 @@ static const char *config =
     "train: {steps: 16, batch_size: 8, warmup_steps: 2, eval_interval: 0, eval_batches: 2, seed: 3, grad_clip: 0}\n"
     "optimizer: {lr: 0.3}\n";
 
-/* Creates a session of `config` with `attention` and `optimizer`, registering the program's
- * components; trains it fully into `out` when `out` is not NULL. Returns the session. */
+/* Creates a session of `config` with `attention` and `optimizer` and the overrides `more` (NULL
+ * or NULL-terminated), registering the program's components and functions; trains it fully into
+ * `out` when `out` is not NULL. Returns the session. */
 static aglm_session *session(const char *corpus, const char *dir, const char *attention, const char *optimizer,
-                             const aglm_component_desc *extra, run *out) {
+                             const aglm_component_desc *extra, const char *const *more, run *out) {
     char o1[4096], o2[4096], o3[256], o4[256];
-    const char *overrides[4];
+    const char *overrides[8];
+    size_t override_count = 4;
     const aglm_component_desc *components[3];
-    aglm_function_decl half;
-    const aglm_function_decl *functions[1];
+    aglm_function_decl half, lr;
+    const aglm_function_decl *functions[2];
     aglm_session_options o;
     aglm_session *s = NULL;
     snprintf(o1, sizeof o1, "data.path=%s", corpus);
@@ -153,20 +164,26 @@ static aglm_session *session(const char *corpus, const char *dir, const char *at
     snprintf(o3, sizeof o3, "attention.name=%s", attention);
     snprintf(o4, sizeof o4, "optimizer.name=%s", optimizer);
     overrides[0] = o1, overrides[1] = o2, overrides[2] = o3, overrides[3] = o4;
+    while (more != NULL && *more != NULL && override_count < 8) overrides[override_count++] = *more++;
     components[0] = &my_dense, components[1] = &my_sgd, components[2] = extra;
     aglm_function_decl_init(&half, AGLM_API_VERSION);
     half.prototype = "double my_half(double x)";
     half.fn = (void (*)(void))my_half;
     half.doc = "x / 2";
     functions[0] = &half;
+    aglm_function_decl_init(&lr, AGLM_API_VERSION);
+    lr.prototype = "double my_lr(int64_t step, double base_lr, double floor)";
+    lr.fn = (void (*)(void))my_lr;
+    lr.doc = "linear decay to a floor";
+    functions[1] = &lr;
     aglm_session_options_init(&o, AGLM_API_VERSION);
     o.config_text = config;
     o.overrides = overrides;
-    o.override_count = 4;
+    o.override_count = override_count;
     o.components = components;
     o.component_count = extra != NULL ? 3 : 2;
     o.functions = functions;
-    o.function_count = 1;
+    o.function_count = 2;
     o.owner = "api_inprocess.c";
     o.overwrite = 1;
     o.progress = record;
@@ -258,7 +275,7 @@ static void check_listing(aglm_session *s) {
 
 int main(int argc, char **argv) {
     char dir[4096];
-    run plugin = {{0}, 0, 0}, attention = plugin, both = plugin;
+    run plugin = {{0}, {0}, 0, 0}, attention = plugin, both = plugin;
     aglm_session *s;
     int i;
     if (argc != 3) return 2;
@@ -267,13 +284,13 @@ int main(int argc, char **argv) {
           "the host API table");
 
     snprintf(dir, sizeof dir, "%s/plugin", argv[2]);
-    s = session(argv[1], dir, "causal_dense", "sgd", NULL, &plugin);
+    s = session(argv[1], dir, "causal_dense", "sgd", NULL, NULL, &plugin);
     CHECK(s != NULL && plugin.steps == STEPS, "causal_dense + sgd trained %d steps", plugin.steps);
     check_listing(s);
     aglm_session_free(s);
 
     snprintf(dir, sizeof dir, "%s/attention", argv[2]);
-    s = session(argv[1], dir, "my_dense", "sgd", NULL, &attention);
+    s = session(argv[1], dir, "my_dense", "sgd", NULL, NULL, &attention);
     CHECK(s != NULL && attention.steps == STEPS, "my_dense + sgd trained");
     for (i = 1; i <= STEPS; ++i)
         CHECK(attention.loss[i] == plugin.loss[i], "step %d: my_dense loss %.17g, causal_dense %.17g", i,
@@ -281,7 +298,7 @@ int main(int argc, char **argv) {
     aglm_session_free(s);
 
     snprintf(dir, sizeof dir, "%s/both", argv[2]);
-    s = session(argv[1], dir, "my_dense", "my_sgd", NULL, &both);
+    s = session(argv[1], dir, "my_dense", "my_sgd", NULL, NULL, &both);
     CHECK(s != NULL && both.steps == STEPS, "my_dense + my_sgd trained");
     CHECK(both.loss[STEPS] < both.loss[1] - 0.5, "loss falls with my_sgd: %g -> %g", both.loss[1], both.loss[STEPS]);
     for (i = 1; i <= STEPS; ++i)
@@ -300,8 +317,21 @@ int main(int argc, char **argv) {
     check_sampling(s);
     aglm_session_free(s);
 
+    snprintf(dir, sizeof dir, "%s/schedule", argv[2]);
+    {
+        static const char *const schedule[] = {"train.lr_schedule.function=my_lr", "train.lr_schedule.args.floor=0.05",
+                                               "train.log_interval=1", NULL};
+        run scheduled = {{0}, {0}, 0, 0};
+        s = session(argv[1], dir, "causal_dense", "sgd", NULL, schedule, &scheduled);
+        CHECK(s != NULL && scheduled.steps == STEPS, "causal_dense + sgd with my_lr trained %d steps", scheduled.steps);
+        for (i = 1; i <= STEPS; ++i)
+            CHECK(scheduled.lr[i] == my_lr(i - 1, 0.3, 0.05), "step %d: lr %.17g, my_lr gives %.17g", i, scheduled.lr[i],
+                  my_lr(i - 1, 0.3, 0.05));
+        aglm_session_free(s);
+    }
+
     snprintf(dir, sizeof dir, "%s/clash", argv[2]);
-    s = session(argv[1], dir, "my_dense", "sgd", &clashing, NULL);
+    s = session(argv[1], dir, "my_dense", "sgd", &clashing, NULL, NULL);
     CHECK(s == NULL && strstr(aglm_last_error(), "api_inprocess.c") != NULL &&
               strstr(aglm_last_error(), "libaglm_sgd.so") != NULL && strstr(aglm_last_error(), "'sgd'") != NULL,
           "a program optimizer named sgd is refused naming both owners");

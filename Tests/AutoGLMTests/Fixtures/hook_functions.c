@@ -2,6 +2,7 @@
  * Test fixture: functions for the trainer's hooks (TrainerHookTests), registered by prototype.
  *   accumulation_cycle  micro-batches 1, 2, 3, 1, 2, 3, ... by step (an int64_t result)
  *   clip_ramp           the clipping threshold grows with the step: base_grad_clip * (1 + step / 4)
+ *   wd_ramp             a weight decay multiplier rising from 0: step / total_steps
  *   nan_after           a learning rate that becomes NaN from step `bad` on (a run-time refusal)
  *   text_result         returns a string: not usable as a hook
  *   with_buffer         takes a buffer: not usable as a hook
@@ -14,6 +15,8 @@ static int64_t accumulation_cycle(int64_t step) { return 1 + step % 3; }
 
 static double clip_ramp(int64_t step, double base_grad_clip) { return base_grad_clip * (1.0 + (double)step / 4.0); }
 
+static double wd_ramp(int64_t step, int64_t total_steps) { return (double)step / (double)total_steps; }
+
 static double nan_after(int64_t step, double base_lr, int64_t bad) { return step >= bad ? NAN : base_lr; }
 
 static const char *text_result(int64_t step) { return step > 0 ? "positive" : "zero"; }
@@ -25,6 +28,8 @@ static aglm_status init(const aglm_host_api *host, aglm_ctx *ctx) {
     if ((st = host->register_function(ctx, "int64_t accumulation_cycle(int64_t step)", AGLM_FN(accumulation_cycle),
                                       NULL)) != AGLM_OK ||
         (st = host->register_function(ctx, "double clip_ramp(int64_t step, double base_grad_clip)", AGLM_FN(clip_ramp),
+                                      NULL)) != AGLM_OK ||
+        (st = host->register_function(ctx, "double wd_ramp(int64_t step, int64_t total_steps)", AGLM_FN(wd_ramp),
                                       NULL)) != AGLM_OK ||
         (st = host->register_function(ctx, "double nan_after(int64_t step, double base_lr, int64_t bad)",
                                       AGLM_FN(nan_after), NULL)) != AGLM_OK ||
