@@ -18,7 +18,7 @@ struct InitCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let dir = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath, isDirectory: true)
+        let dir = URL(fileURLWithPath: ConfigPaths.expandingTilde(directory), isDirectory: true)
         let file = dir.appendingPathComponent("autoglm.yaml")
         if FileManager.default.fileExists(atPath: file.path), !force {
             throw ValidationError("\(file.path) exists; pass --force to replace it")

@@ -25,7 +25,7 @@ struct NewPlugin: ParsableCommand {
         let executable = Bundle.main.executableURL?.resolvingSymlinksInPath().path
         let include = executable.flatMap(PluginScaffold.includeDirectory(forExecutable:))
         let scaffold = try PluginScaffold(name: name, kind: kind, includeDirectory: include, executable: executable)
-        let folder = URL(fileURLWithPath: ((dir ?? name) as NSString).expandingTildeInPath, isDirectory: true)
+        let folder = URL(fileURLWithPath: ConfigPaths.expandingTilde(dir ?? name), isDirectory: true)
         let files = try scaffold.write(into: folder)
         print("made \(folder.path) (\(kind.rawValue) '\(name)'): " + files.map(\.lastPathComponent).joined(separator: ", "))
         if let include {

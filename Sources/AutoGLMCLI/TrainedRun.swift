@@ -30,7 +30,7 @@ enum TrainedRun {
     /// - Throws: `CommandError` naming the option and the path.
     static func readText(_ path: String, option: String) throws -> String {
         do {
-            return try Corpus.load(path: (path as NSString).expandingTildeInPath)
+            return try Corpus.load(path: ConfigPaths.expandingTilde(path))
         } catch let error as DataError {
             let message = error.message.hasPrefix("data.path: ") ? String(error.message.dropFirst("data.path: ".count)) : error.message
             throw CommandError(message: "\(option): \(message)")

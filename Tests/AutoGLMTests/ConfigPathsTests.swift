@@ -39,6 +39,20 @@ final class ConfigPathsTests: XCTestCase {
         XCTAssertEqual(overridden.data.path, home + "/corpus.txt")
     }
 
+    func testTildeIsHomeFromTheEnvironmentForEveryPath() throws {
+        // One expansion for config keys and command-line paths alike (run directories, exports,
+        // scaffolds, corpora): `$HOME` wins over the password database, as in a shell.
+        let saved = ProcessInfo.processInfo.environment["HOME"]
+        defer { if let saved { setenv("HOME", saved, 1) } else { unsetenv("HOME") } }
+        setenv("HOME", "/tmp/aglm-home", 1)
+        XCTAssertEqual(ConfigPaths.expandingTilde("~"), "/tmp/aglm-home")
+        XCTAssertEqual(ConfigPaths.expandingTilde("~/runs/a"), "/tmp/aglm-home/runs/a")
+        XCTAssertEqual(ConfigPaths.expandingTilde("~root/x"), "/root/x")  // another user's: the password database
+        XCTAssertEqual(ConfigPaths.expandingTilde("~no-such-user-aglm/x"), "~no-such-user-aglm/x")
+        XCTAssertEqual(ConfigPaths.expandingTilde("runs/~/x"), "runs/~/x")
+        XCTAssertEqual(ConfigPaths.expandingTilde("/abs"), "/abs")
+    }
+
     func testAConfigTextThatIsNotAFileKeepsRelativePaths() throws {
         let config = try ConfigLoader.load(text: "run: { dir: runs/x }\n", label: "in-memory", environment: [:], overrides: [])
             .resolve(schemas: Self.registry).config

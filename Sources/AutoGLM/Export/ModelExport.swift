@@ -15,7 +15,7 @@ public enum ModelExport {
     public static func export(run: String, checkpoint choice: RunDirectory.CheckpointChoice = .latest, format: ExportFormat,
                               to destination: String) throws -> [String] {
         let model = try ExportedModel(checkpoint: try RunDirectory.checkpoint(at: run, choice))
-        let directory = URL(fileURLWithPath: (destination as NSString).expandingTildeInPath, isDirectory: true)
+        let directory = URL(fileURLWithPath: ConfigPaths.expandingTilde(destination), isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

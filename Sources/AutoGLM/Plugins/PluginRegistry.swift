@@ -52,8 +52,7 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
     /// embedding program may not ship), as is a scanned folder others can write (`PluginTrust`).
     public func load(directories: [PluginDirectory]) {
         for dir in directories {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory) else {
+            guard let contents = dir.contents() else {
                 if dir.origin != .bundled {
                     lock.withLock {
                         failures.append(PluginLoadFailure(file: dir.path, reason: "no such file or folder (given by \(dir.origin.rawValue)); check the path"))
@@ -61,7 +60,7 @@ public final class PluginRegistry: ComponentSchemaSource, @unchecked Sendable {
                 }
                 continue
             }
-            for file in dir.candidateFiles() { load(file: file, scanned: isDirectory.boolValue) }
+            for file in contents.files { load(file: file, scanned: contents.isFolder) }
         }
     }
 

@@ -24,16 +24,21 @@ public struct PluginDirectory: Sendable, Equatable {
 
     /// Shared objects in the directory, sorted by name: every `*.so`/`*.dylib` of a user
     /// directory, only `libaglm_*` files of the bundled one (which also holds other libraries).
-    /// A path naming a file directly is returned as is.
-    public func candidateFiles() -> [String] {
+    /// A path naming a file directly is returned as is; nothing is there: none.
+    public func candidateFiles() -> [String] { contents()?.files ?? [] }
+
+    /// What the path holds, read once: nil when nothing is there, else the candidate files (as
+    /// `candidateFiles`) and whether the path is a folder (its files were found by scanning).
+    public func contents() -> (files: [String], isFolder: Bool)? {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return [] }
-        if !isDir.boolValue { return [path] }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return nil }
+        if !isDir.boolValue { return ([path], false) }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.filter { name in
+        let files = names.filter { name in
             guard name.hasSuffix(".so") || name.hasSuffix(".dylib") else { return false }
             return origin != .bundled || name.hasPrefix("libaglm_")
         }.sorted().map { (path as NSString).appendingPathComponent($0) }
+        return (files, true)
     }
 }
 

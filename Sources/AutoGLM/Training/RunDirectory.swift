@@ -202,7 +202,7 @@ extension RunDirectory {
     /// - Throws: `CheckpointError` for a path that is neither, or a run without that checkpoint,
     ///   saying what there is.
     public static func checkpoint(at path: String, _ choice: CheckpointChoice = .latest) throws -> URL {
-        let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath, isDirectory: true)
+        let url = URL(fileURLWithPath: ConfigPaths.expandingTilde(path), isDirectory: true)
         let fm = FileManager.default
         if fm.fileExists(atPath: url.appendingPathComponent(Checkpoint.File.trainer.rawValue).path) { return url }
         guard fm.fileExists(atPath: url.appendingPathComponent("run.json").path) else {
