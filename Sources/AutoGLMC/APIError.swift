@@ -50,6 +50,8 @@ enum Boundary {
         case let error as PluginError: return (AGLM_ERR_PLUGIN, error.description)
         case let error as FunctionRegistrationError: return (AGLM_ERR_PLUGIN, error.description)
         case let error as CheckpointError: return (AGLM_ERR_CHECKPOINT, error.description)
+        case let error as DistributedError: return (AGLM_ERR_STATE, error.description)
+        case let error as RanksDrifted: return (AGLM_ERR_STATE, error.description)
         case let error as TrainingStopped: return (AGLM_ERR_NUMERIC, error.description)
         case let error as TrainingFailed: return (describe(error.underlying).0, error.description)
         default: return (AGLM_ERR_INTERNAL, "\(error)")

@@ -1,4 +1,5 @@
 /* See include/cmpi.h. Function pointers and handles of Open MPI, filled by cmpi_load. */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include "cmpi.h"
 
 #include <dlfcn.h>
@@ -14,10 +15,14 @@ typedef void *MPI_Errhandler;
 
 #define CMPI_IN_PLACE ((void *)1)
 #define CMPI_STATUS_IGNORE NULL
-#define CMPI_THREAD_SERIALIZED 2
 
 static struct {
     int (*init_thread)(int *, char ***, int, int *);
+    int (*initialized)(int *);
+    int (*finalized)(int *);
+    int (*query_thread)(int *);
+    int (*is_thread_main)(int *);
+    int (*comm_dup)(MPI_Comm, MPI_Comm *);
     int (*finalize)(void);
     int (*abort)(MPI_Comm, int);
     int (*comm_rank)(MPI_Comm, int *);
@@ -54,6 +59,11 @@ int cmpi_load(const char *library, char *message, size_t capacity) {
     }
     struct { void **slot; const char *symbol; } table[] = {
         {(void **)&mpi.init_thread, "MPI_Init_thread"},
+        {(void **)&mpi.initialized, "MPI_Initialized"},
+        {(void **)&mpi.finalized, "MPI_Finalized"},
+        {(void **)&mpi.query_thread, "MPI_Query_thread"},
+        {(void **)&mpi.is_thread_main, "MPI_Is_thread_main"},
+        {(void **)&mpi.comm_dup, "MPI_Comm_dup"},
         {(void **)&mpi.finalize, "MPI_Finalize"},
         {(void **)&mpi.abort, "MPI_Abort"},
         {(void **)&mpi.comm_rank, "MPI_Comm_rank"},
@@ -77,7 +87,11 @@ int cmpi_load(const char *library, char *message, size_t capacity) {
         {(void **)&mpi.errors_return, "ompi_mpi_errors_return"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        void *address = dlsym(h, table[i].symbol);
+        /* The process's global scope first: a program linked with libmpi itself holds copies of
+         * its handle objects (copy relocations: ompi_mpi_comm_world, ...), which libmpi then
+         * uses, not its own; the library's handle finds the unused originals. */
+        void *address = dlsym(RTLD_DEFAULT, table[i].symbol);
+        if (!address) address = dlsym(h, table[i].symbol);
         if (!address) {
             snprintf(message, capacity, "%s has no %s: AutoGLM needs Open MPI 3 or 4 (libmpi.so.40)", name,
                      table[i].symbol);
@@ -95,11 +109,27 @@ static void finalize_at_exit(void) {
     if (clean_exit) mpi.finalize();
 }
 
-int cmpi_init(int *rank, int *size) {
-    int provided = 0;
-    int rc = mpi.init_thread(NULL, NULL, CMPI_THREAD_SERIALIZED, &provided);
-    if (rc) return rc;
-    atexit(finalize_at_exit);
+int cmpi_state(int *initialized, int *finalized, int *thread_level, int *is_main) {
+    int rc;
+    *thread_level = -1;
+    *is_main = 0;
+    if ((rc = mpi.initialized(initialized)) || (rc = mpi.finalized(finalized))) return rc;
+    if (!*initialized || *finalized) return 0;
+    if ((rc = mpi.query_thread(thread_level))) return rc;
+    return mpi.is_thread_main(is_main);
+}
+
+int cmpi_init(int adopt, int *rank, int *size) {
+    MPI_Comm world = mpi.world;
+    int rc;
+    if (!adopt) {
+        int provided = 0;
+        if ((rc = mpi.init_thread(NULL, NULL, CMPI_THREAD_SERIALIZED, &provided))) return rc;
+        atexit(finalize_at_exit);
+    }
+    /* The host's own communicator: its collectives never match the program's messages, and
+     * the error handler set here is not the program's MPI_COMM_WORLD's. */
+    if ((rc = mpi.comm_dup(world, &mpi.world))) return rc;
     if ((rc = mpi.comm_set_errhandler(mpi.world, mpi.errors_return))) return rc;
     if ((rc = mpi.comm_rank(mpi.world, rank))) return rc;
     return mpi.comm_size(mpi.world, size);

@@ -29,14 +29,15 @@ enum EmbeddingLibrary {
     }
 
     /// Compiles the C program `source` against the in-tree header and the library in `libraries`
-    /// (strict C99, warnings as errors, with an rpath to it); returns the executable's path.
-    static func compile(_ source: String, libraries: URL, into dir: URL,
+    /// (strict C99, warnings as errors, with an rpath to it), with the compiler's `extra`
+    /// arguments (another library's flags); returns the executable's path.
+    static func compile(_ source: String, libraries: URL, into dir: URL, extra: [String] = [],
                         file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let out = dir.appendingPathComponent(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent).path
         let result = try PluginBuilder.run(["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O2",
                                             "-I", PluginBuilder.includeDir, "-o", out, source,
                                             "-L", libraries.path, "-lautoglm", "-Wl,-rpath," + libraries.path,
-                                            "-lpthread", "-lm"])
+                                            "-lpthread", "-lm"] + extra)
         XCTAssertEqual(result.status, 0, "cc failed for \(source):\n\(result.output)", file: file, line: line)
         return out
     }

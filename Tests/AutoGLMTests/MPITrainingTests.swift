@@ -18,21 +18,21 @@ final class MPITrainingTests: XCTestCase {
         return try XCTUnwrap(path, "mpirun is not installed (Debian: openmpi-bin libopenmpi-dev, scripts/install-deps.sh)")
     }
 
-    /// A folder with the corpus, the rank_witness callback built into plugins/, and a config of
-    /// a small model training `steps` steps.
-    private func workspace(steps: Int, extra: String = "") throws -> URL {
+    /// A folder with the corpus, the callbacks `fixtures` built into plugins/, and a config of a
+    /// small model training `steps` steps with those callbacks and the `bundled` ones.
+    private func workspace(steps: Int, fixtures: [String] = ["rank_witness"], bundled: [String] = [], extra: String = "") throws -> URL {
         let dir = try PluginBuilder.temporaryDirectory("mpi")
         try TrainingTests.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
         let plugins = dir.appendingPathComponent("plugins")
         try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
-        try PluginBuilder.compileFixture("rank_witness.c", into: plugins)
+        for fixture in fixtures { try PluginBuilder.compileFixture(fixture + ".c", into: plugins) }
         try """
             data: { path: corpus.txt }
             model: { n_layer: 2, n_head: 2, n_embd: 32, block_size: 32 }
             train: { steps: \(steps), batch_size: 6, eval_interval: 25, eval_batches: 3, log_interval: 1, warmup_steps: 5, threads: 1 }
             attention: { name: causal_dense }
             evaluators: [perplexity, accuracy, macro_f1]
-            callbacks: [rank_witness]
+            callbacks: [\((fixtures + bundled).joined(separator: ", "))]
             plugins: { paths: [plugins] }
             distributed: { bucket_mb: 0.01 }
             \(extra)
@@ -74,14 +74,36 @@ final class MPITrainingTests: XCTestCase {
     /// Runs `autoglm ARGS` under `mpirun -np RANKS` (nil: as one process) to its end.
     @discardableResult
     private func train(_ arguments: [String], ranks: Int?, in dir: URL, name: String) throws -> (Int32, String) {
-        try finish(try launch(command(arguments, ranks: ranks), in: dir, name: name), in: dir, name: name)
+        try run(command(arguments, ranks: ranks), in: dir, name: name)
+    }
+
+    /// Runs `command` in `dir` to its end (output in `dir/NAME.out`): (status, output).
+    private func run(_ command: [String], in dir: URL, name: String) throws -> (Int32, String) {
+        try finish(try launch(command, in: dir, name: name), in: dir, name: name)
     }
 
     /// The command line of `autoglm ARGS` under `mpirun -np RANKS` (nil: alone).
     private func command(_ arguments: [String], ranks: Int?) throws -> [String] {
-        let tool = [executable, "train"] + arguments
-        guard let ranks else { return tool }
-        return [try mpirun(), "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + tool
+        try mpi([executable, "train"] + arguments, ranks: ranks)
+    }
+
+    /// `program` under `mpirun -np RANKS` (nil: alone); `tagged`: each output line starts with
+    /// its rank (`[1,R]<stdout>:`, see `lines(_:rank:)`).
+    private func mpi(_ program: [String], ranks: Int?, tagged: Bool = false) throws -> [String] {
+        guard let ranks else { return program }
+        return [try mpirun(), "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + (tagged ? ["--tag-output"] : []) + program
+    }
+
+    /// The standard output lines rank `rank` printed in a tagged job's `output`.
+    private func lines(_ output: String, rank: Int) -> [String] {
+        let tag = "[1,\(rank)]<stdout>:"
+        return output.split(separator: "\n").filter { $0.hasPrefix(tag) }.map { String($0.dropFirst(tag.count)) }
+    }
+
+    /// The number of step records in a run's log.jsonl (each step once when one rank writes).
+    private func stepRecordCount(_ run: URL) throws -> Int {
+        try String(contentsOf: run.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains(#""kind":"step""#) }.count
     }
 
     /// The step and eval records of a run's log.jsonl, by kind then step.
@@ -197,6 +219,94 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("from step 20"), output)
         try assertSameCurve(solo, copy, steps: 1...40)
+    }
+
+    func testTheCExampleTrainsUnderMpirunLikeOneProcess() throws {
+        _ = try mpirun()
+        let dir = try workspace(steps: 20)
+        let program = try EmbeddingLibrary.compile(PluginBuilder.repoRoot.appendingPathComponent("examples/c/train.c").path,
+                                                   libraries: try EmbeddingLibrary.linkDirectory(), into: dir)
+        let settings = ["train.steps=20", "train.log_interval=1", "train.eval_interval=10", "train.eval_batches=2", "train.threads=1"]
+        let (soloStatus, soloOutput) = try run([program, "corpus.txt", "solo"] + settings, in: dir, name: "solo-c")
+        XCTAssertEqual(soloStatus, 0, soloOutput)
+        let (status, output) = try run(try mpi([program, "corpus.txt", "pair"] + settings, ranks: 2, tagged: true), in: dir, name: "pair-c")
+        XCTAssertEqual(status, 0, "both ranks exit 0: \(output)")
+
+        let solo = dir.appendingPathComponent("solo"), pair = dir.appendingPathComponent("pair")
+        try assertSameCurve(solo, pair, steps: 1...20)
+        XCTAssertEqual(try stepRecordCount(pair), 20, "rank 0 alone writes log.jsonl")
+        XCTAssertEqual(try RunDirectory.readRecord(pair).step, 20)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pair.appendingPathComponent("final/model.safetensors").path), output)
+        let first = lines(output, rank: 0), second = lines(output, rank: 1)
+        XCTAssertTrue(first.contains { $0.hasPrefix("step 20 loss ") }, "rank 0 reports progress: \(output)")
+        XCTAssertFalse(second.contains { $0.hasPrefix("step ") }, "rank 1 reports none: \(output)")
+        for rank in [first, second] { XCTAssertTrue(rank.contains("trained steps 20"), output) }
+        let samples = [first, second].map { $0.first { $0.hasPrefix("sample: ") } }
+        XCTAssertNotNil(samples[0], output)
+        XCTAssertEqual(samples[0], samples[1], "the ranks hold the same weights, so they sample the same text")
+    }
+
+    func testAProgramThatInitialisesMPIKeepsItAndRunsOneSessionAtATime() throws {
+        _ = try mpirun()
+        let dir = try workspace(steps: 4)
+        let flags = ["--showme:compile", "--showme:link"].map { try? PluginBuilder.run(["mpicc", $0]) }
+        try XCTSkipUnless(flags.allSatisfy { $0?.status == 0 }, "mpicc is not installed (Debian: libopenmpi-dev)")
+        let extra = flags.flatMap { $0!.output.split(whereSeparator: \.isWhitespace).map(String.init) }
+        let program = try EmbeddingLibrary.compile(PluginBuilder.fixturesDir + "/api_mpi.c", libraries: try EmbeddingLibrary.linkDirectory(),
+                                                   into: dir, extra: extra)
+        let (status, output) = try run(try mpi([program, "corpus.txt", dir.path], ranks: 2, tagged: true), in: dir, name: "api-mpi")
+        XCTAssertEqual(status, 0, output)
+        let ranks = [lines(output, rank: 0), lines(output, rank: 1)]
+        for (rank, printed) in ranks.enumerated() { XCTAssertEqual(printed.last, "ok rank \(rank) of 2", output) }
+        for session in ["first", "second"] {
+            let losses = ranks.map { $0.first { $0.contains(" \(session) steps 4 loss ") }?.split(separator: " ").last }
+            XCTAssertNotNil(losses[0], output)
+            XCTAssertEqual(losses[0], losses[1], "the \(session) session trained on both ranks as one run")
+            XCTAssertEqual(try stepRecordCount(dir.appendingPathComponent(session)), 4, "one writer")
+        }
+    }
+
+    func testADriftingRankStopsTheRunAtTheNextCheckpointWhichStaysResumable() throws {
+        _ = try mpirun()
+        let dir = try workspace(steps: 20, fixtures: ["rank_witness", "rank_drift"],
+                                extra: "checkpoint: { every: 5 }\nparams: { rank_drift: { rank: 1, step: 7 } }")
+        let (soloStatus, soloOutput) = try train(["--config", "run.yaml", "--set", "run.dir=solo"], ranks: nil, in: dir, name: "solo")
+        XCTAssertEqual(soloStatus, 0, "rank 0 alone never drifts: \(soloOutput)")
+        let (status, output) = try train(["--config", "run.yaml", "--set", "run.dir=drift"], ranks: 2, in: dir, name: "drift")
+        XCTAssertNotEqual(status, 0, output)
+        XCTAssertTrue(output.contains("step 10: the ranks drifted apart: rank 1 holds other weights or optimizer state than rank 0"), output)
+        XCTAssertTrue(output.contains("the last good state is the previous checkpoint (checkpoints/step-00000005)"), output)
+
+        let run = dir.appendingPathComponent("drift")
+        let record = try RunDirectory.readRecord(run)
+        XCTAssertEqual(record.status, .failed)
+        XCTAssertEqual(record.latest, "checkpoints/step-00000005", "the drifted step is not checkpointed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/step-00000010").path))
+        XCTAssertEqual(try Checkpoint.read(from: run.appendingPathComponent("checkpoints/step-00000005")).manifest.trainer.step, 5)
+
+        let (again, againOutput) = try train(["--resume", "drift"], ranks: nil, in: dir, name: "resumed")
+        XCTAssertEqual(again, 0, againOutput)
+        try assertSameCurve(dir.appendingPathComponent("solo"), run, steps: 1...20)
+    }
+
+    func testTheBundledLoggingCallbacksWriteOnRankZeroAlone() throws {
+        _ = try mpirun()
+        let dir = try workspace(steps: 6, bundled: ["csv_log", "jsonl_log", "tensorboard"],
+                                extra: "params: { csv_log: { every: 1 }, jsonl_log: { every: 1 }, tensorboard: { every: 1 } }")
+        for (name, ranks) in [("solo", nil), ("pair", 2)] as [(String, Int?)] {
+            let (status, output) = try train(["--config", "run.yaml", "--set", "run.dir=\(name)"], ranks: ranks, in: dir, name: name)
+            XCTAssertEqual(status, 0, output)
+        }
+        func lineCount(_ run: String, _ file: String) throws -> Int {
+            try String(contentsOf: dir.appendingPathComponent("\(run)/\(file)"), encoding: .utf8).split(separator: "\n").count
+        }
+        for file in ["metrics.csv", "events.jsonl"] {
+            XCTAssertEqual(try lineCount("pair", file), try lineCount("solo", file), "\(file): each line once")
+        }
+        XCTAssertEqual(try lineCount("solo", "metrics.csv"), 7, "a header and 6 steps")
+        let events = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("pair").path)
+            .filter { $0.hasPrefix("events.out.tfevents.") }
+        XCTAssertEqual(events.count, 1, "one TensorBoard event file: \(events)")
     }
 
     func testOneProcessNeverLoadsMPI() throws {

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// README's Troubleshooting section lists every plugin-load, registration, config and data error
-/// the host can print: each message written in the sources appears there (its longest literal
+/// README's Troubleshooting section lists every plugin-load, registration, config, data and
+/// data-parallel (MPI) error the host can print: each message written in the sources appears there (its longest literal
 /// part, between interpolations), so a new message without an entry fails this test.
 final class TroubleshootingTests: XCTestCase {
     /// The files whose error messages the section covers, with the extra line starts that build a
@@ -13,10 +13,12 @@ final class TroubleshootingTests: XCTestCase {
         let files = ["Plugins/LibraryLoader.swift", "Plugins/ABINegotiation.swift", "Plugins/DescriptorValidation.swift",
                      "Plugins/PluginRegistry.swift", "Plugins/PluginTrust.swift", "Plugins/PluginLock.swift",
                      "Plugins/PluginProbe.swift", "Model/MemoryEstimate.swift", "Functions/PluginRegistry+Functions.swift",
-                     "Functions/RegisteredFunction.swift", "Functions/CPrototype.swift", "Training/Corpus.swift"]
+                     "Functions/RegisteredFunction.swift", "Functions/CPrototype.swift", "Training/Corpus.swift",
+                     "Distributed/Communicator.swift", "Distributed/DataParallel.swift", "Distributed/RanksDrifted.swift"]
             + config.filter { $0.hasSuffix(".swift") && $0 != "ConfigReference.swift" }.sorted().map { "Config/\($0)" }
         // Files whose messages are returned rather than thrown.
-        let returning = ["ABINegotiation.swift", "PluginTrust.swift", "PluginLock.swift", "PluginProbe.swift", "MemoryEstimate.swift"]
+        let returning = ["ABINegotiation.swift", "PluginTrust.swift", "PluginLock.swift", "PluginProbe.swift", "MemoryEstimate.swift",
+                         "RanksDrifted.swift"]
         return files.map { file in
             (root.appendingPathComponent(file).path, returning.contains { file.hasSuffix($0) } ? ["return \""] : [])
         }

@@ -253,7 +253,9 @@ typedef struct aglm_session_options {
     size_t override_count;   /**< number of overrides */
     /** 1: the process environment is a config layer (AUTOGLM_<KEY> variables) and
      *  AUTOGLM_PLUGIN_PATH adds plugin folders, as for the `autoglm` tool. Default 0: a program's
-     *  session depends only on what it passes here. */
+     *  config depends only on what it passes here. Either way the session reads an MPI launch
+     *  from the process environment (see aglm_session_create): that is the process's, not the
+     *  config's. */
     int32_t use_environment;
     /** Plugin folders (or .so files) searched first, in order. */
     const char *const *plugin_dirs;
@@ -314,9 +316,20 @@ typedef struct aglm_session aglm_session;
  *  data, creates the model and the run directory (or resumes a checkpoint). On success *session
  *  is a new handle, caller-owned: free it with aglm_session_free. `options` is caller-owned
  *  (see aglm_session_options for what must outlive the session).
+ *  Under mpirun (the process environment holds OMPI_COMM_WORLD_SIZE or PMIX_RANK, whatever
+ *  use_environment says), a session with data trains data-parallel like `autoglm train`: every
+ *  rank creates it and makes the same calls in the same order; rank 0 alone writes the run
+ *  directory and checkpoints (aglm_session_save returns AGLM_OK on the others without writing)
+ *  and calls `progress`. MPI is initialised by the first such session and finalised at process
+ *  exit, unless the program initialised it already (MPI_Initialized): the library then uses it,
+ *  on its own duplicate of MPI_COMM_WORLD, and never finalises it (initialise it before the
+ *  first session, MPI_THREAD_SERIALIZED if sessions are used off the main thread). One
+ *  data-parallel session per process at a time; the next one, after aglm_session_free, uses the
+ *  same MPI.
  *  Fails: AGLM_ERR_INVALID_ARGUMENT (NULL options or session, struct_size, both config_file and
  *  config_text, a bad data source), AGLM_ERR_CONFIG, AGLM_ERR_PLUGIN (a component that failed
- *  to create or register, a name clash), AGLM_ERR_CHECKPOINT (resume).
+ *  to create or register, a name clash), AGLM_ERR_CHECKPOINT (resume), AGLM_ERR_STATE (under
+ *  mpirun: MPI is not usable or was finalised, or another data-parallel session is alive).
  *  Threads: any thread; the new session is then used by one thread at a time. */
 AGLM_API aglm_status aglm_session_create(const aglm_session_options *options, aglm_session **session);
 
@@ -360,7 +373,9 @@ AGLM_API aglm_status aglm_train_result_init(aglm_train_result *result, uint32_t 
  *  Fails: AGLM_ERR_HANDLE, AGLM_ERR_BUSY, AGLM_ERR_INVALID_ARGUMENT (steps < -1, struct_size),
  *  AGLM_ERR_CONFIG (a session created with AGLM_DATA_NONE), AGLM_ERR_NUMERIC (a non-finite step
  *  with train.on_nonfinite stop), AGLM_ERR_PLUGIN (a component failed), AGLM_ERR_CHECKPOINT (the
- *  run's files); after a failure the last good state has been checkpointed.
+ *  run's files), AGLM_ERR_STATE (under mpirun: the ranks drifted apart, found at a checkpoint,
+ *  which is then not written; or another rank ended); after a failure the last good state has
+ *  been checkpointed (after a drift: the previous checkpoint).
  *  Threads: one thread at a time in this session (else AGLM_ERR_BUSY). */
 AGLM_API aglm_status aglm_session_train(aglm_session *session, int64_t steps, aglm_train_result *result);
 

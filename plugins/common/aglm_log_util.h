@@ -9,7 +9,8 @@
  * aglm_log_resolve when the run directory is known (TRAIN_BEGIN), aglm_log_open, writes,
  * aglm_log_close at TRAIN_END (or from destroy after an abnormal end), aglm_log_free in destroy.
  * A plugin that names its file itself (tensorboard) fills `file` and `every` instead of calling
- * aglm_log_init and opens the file itself; the rest is the same.
+ * aglm_log_init and opens the file itself; the rest is the same. Under mpirun only rank 0 writes
+ * (aglm_log_writes), like the host's own run files.
  */
 #ifndef AGLM_LOG_UTIL_H
 #define AGLM_LOG_UTIL_H
@@ -20,6 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/** Whether this process writes the run's log files: 1, except on the ranks other than 0 of a
+ *  data-parallel run (ABI 1.3's aglm_trainer_state.rank; an older host has one process), which
+ *  would otherwise append to rank 0's file (a shared run directory) or make one on their own
+ *  machine. A logging callback ignores every event where it returns 0. */
+static inline int aglm_log_writes(const aglm_trainer_state *state) {
+    return !AGLM_HAS_FIELD(state, aglm_trainer_state, rank) || state->rank == 0;
+}
 
 /** A logging callback's output file. */
 typedef struct aglm_log_file {

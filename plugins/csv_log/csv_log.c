@@ -382,6 +382,7 @@ static aglm_status csv_on_event(void *instance, aglm_ctx *ctx, aglm_event event,
     csv_log *self = (csv_log *)instance;
     aglm_status st;
     (void)control;
+    if (!aglm_log_writes(state)) return AGLM_OK; /* under mpirun, rank 0 alone writes */
     if (event != AGLM_EVENT_TRAIN_BEGIN && event != AGLM_EVENT_STEP_BEGIN &&
         event != AGLM_EVENT_STEP_END && event != AGLM_EVENT_EVALUATE &&
         event != AGLM_EVENT_SAVE && event != AGLM_EVENT_TRAIN_END)

@@ -175,6 +175,7 @@ static aglm_status jsonl_on_event(void *instance, aglm_ctx *ctx, aglm_event even
     jsonl_log *self = (jsonl_log *)instance;
     aglm_status st;
     (void)control;
+    if (!aglm_log_writes(state)) return AGLM_OK; /* under mpirun, rank 0 alone writes */
     switch (event) {
     case AGLM_EVENT_STEP_END:
         if (state->step % self->log.every != 0) return AGLM_OK;

@@ -392,6 +392,7 @@ static aglm_status tb_on_event(void *instance, aglm_ctx *ctx, aglm_event event,
     tensorboard *self = (tensorboard *)instance;
     aglm_status st;
     (void)control;
+    if (!aglm_log_writes(state)) return AGLM_OK; /* under mpirun, rank 0 alone writes */
     switch (event) {
     case AGLM_EVENT_TRAIN_BEGIN:
         return open_file(self, ctx, state);

@@ -2,50 +2,93 @@ import CMPI
 import Foundation
 
 /// The MPI world of this process (Open MPI's libmpi.so.40, opened at run time by the `CMPI`
-/// shim): rank, size and the collectives data-parallel training uses. Initialised once per
-/// process, on first use, and only when `MPILaunch` says an MPI launcher started the process.
+/// shim): rank, size and the collectives data-parallel training uses, on the host's own
+/// duplicate of `MPI_COMM_WORLD`. Joined once per process, on first use, and only when
+/// `MPILaunch` says an MPI launcher started the process: MPI is initialised here (and finalised
+/// at exit), unless the program embedding the library initialised it already, in which case
+/// that MPI is used and never finalised here.
 ///
 /// Threading: every call from the thread driving the training session (MPI is initialised
-/// `MPI_THREAD_SERIALIZED`); one data-parallel session per process at a time, since every rank
-/// must issue the same collectives in the same order.
+/// `MPI_THREAD_SERIALIZED`); one data-parallel session per process at a time (`take`), since
+/// every rank must issue the same collectives in the same order.
 final class Communicator: @unchecked Sendable {
     /// This process's rank, 0 ..< size.
     let rank: Int
     /// The number of ranks.
     let size: Int
+    /// Whether the program initialised MPI before the host joined it (then it finalises it).
+    let adopted: Bool
+    /// Whether a session holds the world now (guarded by `lock`).
+    private var taken = false
 
-    private init(rank: Int, size: Int) {
+    private init(rank: Int, size: Int, adopted: Bool) {
         self.rank = rank
         self.size = size
+        self.adopted = adopted
     }
 
     /// The process's world, initialised on first call.
     private nonisolated(unsafe) static var world: Communicator?
-    /// Guards `world`.
+    /// Guards `world` and `taken`.
     private static let lock = NSLock()
 
     /// The world of a process an MPI launcher started: opens libmpi.so.40 (or the file
-    /// `AUTOGLM_MPI_LIBRARY` names), initialises MPI once, and registers its finalisation at exit.
-    /// - Throws: `DistributedError` when the library cannot be opened or MPI does not start.
+    /// `AUTOGLM_MPI_LIBRARY` names), then joins the MPI the program initialised, or initialises
+    /// it and registers its finalisation at exit. Later calls return the same world.
+    /// - Throws: `DistributedError` when the library cannot be opened, MPI does not start, was
+    ///   already finalised, or was initialised by the program at a thread level the session's
+    ///   thread cannot use.
     static func launched(environment: [String: String]) throws -> Communicator {
         try lock.withLock {
+            if world == nil {
+                var message = [CChar](repeating: 0, count: 512)
+                guard cmpi_load(environment["AUTOGLM_MPI_LIBRARY"], &message, message.count) == 0 else {
+                    throw DistributedError(message: "started by mpirun, but MPI is not usable: \(String(cString: message))")
+                }
+            }
+            var initialized: Int32 = 0, finalized: Int32 = 0, level: Int32 = 0, isMain: Int32 = 0
+            try check(cmpi_state(&initialized, &finalized, &level, &isMain), "MPI_Initialized")
+            guard finalized == 0 else {
+                throw DistributedError(message: "MPI was already finalised in this process (MPI_Finalize), and MPI cannot start again: create every data-parallel session before the program calls MPI_Finalize")
+            }
             if let world { return world }
-            var message = [CChar](repeating: 0, count: 512)
-            let library = environment["AUTOGLM_MPI_LIBRARY"]
-            guard cmpi_load(library, &message, message.count) == 0 else {
-                throw DistributedError(message: "started by mpirun, but MPI is not usable: \(String(cString: message))")
+            if initialized != 0 && level < Int32(CMPI_THREAD_SERIALIZED.rawValue) && isMain == 0 {
+                throw DistributedError(message: "the program initialised MPI at thread level \(threadLevelName(level)), and this session is created on a thread other than the main one: the session calls MPI from the thread that uses it, so initialise MPI with MPI_Init_thread(..., MPI_THREAD_SERIALIZED, ...) or use the session from the main thread")
             }
             var rank: Int32 = 0, size: Int32 = 0
-            try check(cmpi_init(&rank, &size), "MPI_Init_thread")
-            let made = Communicator(rank: Int(rank), size: Int(size))
+            try check(cmpi_init(initialized, &rank, &size), "MPI_Init_thread")
+            let made = Communicator(rank: Int(rank), size: Int(size), adopted: initialized != 0)
             world = made
             return made
         }
     }
 
+    /// Holds the world for one session until `give`.
+    /// - Throws: `DistributedError` while another session of the process holds it.
+    func take() throws {
+        try Self.lock.withLock {
+            guard !taken else {
+                throw DistributedError(message: "another data-parallel session of this process is alive: under mpirun one session trains at a time (every rank must make the same MPI calls in the same order); free the first session before creating the next")
+            }
+            taken = true
+        }
+    }
+
+    /// Lets the next session take the world.
+    func give() { Self.lock.withLock { taken = false } }
+
+    /// MPI's name of a thread level.
+    private static func threadLevelName(_ level: Int32) -> String {
+        switch level {
+        case Int32(CMPI_THREAD_SINGLE.rawValue): return "MPI_THREAD_SINGLE"
+        case Int32(CMPI_THREAD_FUNNELED.rawValue): return "MPI_THREAD_FUNNELED"
+        default: return "\(level)"
+        }
+    }
+
     /// Lets the process end normally: MPI is finalised at exit (without it, mpirun reports the
-    /// rank as failed). Not called after a failure, whose non-zero exit without finalising makes
-    /// mpirun end every other rank.
+    /// rank as failed), when the host initialised it. Not called after a failure, whose non-zero
+    /// exit without finalising makes mpirun end every other rank.
     func finishCleanly(_ clean: Bool) { cmpi_set_clean_exit(clean ? 1 : 0) }
 
     /// Sums (or takes the maximum of) `values` across ranks, in place.
@@ -141,11 +184,11 @@ final class Communicator: @unchecked Sendable {
     }
 }
 
-/// Data-parallel training could not go on: MPI is missing, a collective failed, or the ranks'
-/// states differ.
-struct DistributedError: Error, CustomStringConvertible, Sendable {
+/// Data-parallel training could not start or go on: MPI is missing or cannot be used by this
+/// session, or a collective failed.
+public struct DistributedError: Error, CustomStringConvertible, Sendable {
     /// What happened and what to do.
-    let message: String
+    public let message: String
     /// The message.
-    var description: String { message }
+    public var description: String { message }
 }

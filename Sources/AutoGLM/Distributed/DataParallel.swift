@@ -28,18 +28,22 @@ final class DataParallel {
         self.bucketBytes = bucketBytes
     }
 
-    /// Data-parallel training when an MPI launcher started this process (`environment` says),
-    /// else `single`.
-    /// - Throws: `DistributedError` when MPI cannot be used, or `train.batch_size` has fewer
-    ///   rows than there are ranks.
+    /// Data-parallel training when an MPI launcher started this process (`environment`, the
+    /// process's, says), else `single`. The session holds the process's MPI world until it is
+    /// freed (this object's end).
+    /// - Throws: `DistributedError` when MPI cannot be used, another data-parallel session of the
+    ///   process is alive, or `train.batch_size` has fewer rows than there are ranks.
     static func start(environment: [String: String], config: RunConfig) throws -> DataParallel {
         guard MPILaunch.isLaunched(environment) else { return .single }
         let world = try Communicator.launched(environment: environment)
         guard config.train.batchSize >= world.size else {
             throw DistributedError(message: "train.batch_size (\(config.train.batchSize)) is the global batch and must give every one of the \(world.size) ranks a row: raise it to at least \(world.size) or start fewer ranks")
         }
+        try world.take()
         return DataParallel(communicator: world, bucketBytes: Int(config.distributed.bucketMB * 1_048_576))
     }
+
+    deinit { communicator?.give() }
 
     /// This process's rank (0 alone).
     var rank: Int { communicator?.rank ?? 0 }
@@ -101,17 +105,18 @@ final class DataParallel {
         for t in tensors { try communicator.broadcast(t.data, count: t.count) }
     }
 
-    /// Checks that every rank holds the same `tensors` (a 64-bit checksum of their bits).
-    /// - Throws: `DistributedError` when they drifted apart, naming the step.
+    /// Checks that every rank holds the same `tensors` (a 64-bit checksum of their bits, every
+    /// rank's gathered on every rank, so all take the same decision).
+    /// - Throws: `RanksDrifted` when they drifted apart, naming the ranks and the step.
     func checkInSync(_ tensors: [Tensor], step: Int) throws {
         guard let communicator else { return }
         let sum = Self.checksum(tensors)
-        let hi = Double(sum >> 32), lo = Double(sum & 0xFFFF_FFFF)
-        var bounds = [hi, lo, -hi, -lo]
-        try communicator.allreduce(&bounds, CMPI_MAX)
-        guard bounds[0] == -bounds[2], bounds[1] == -bounds[3] else {
-            throw DistributedError(message: "step \(step): the ranks' weights or optimizer states differ (checksums disagree): a rank drifted apart (a nondeterministic plugin, or a faulty node); the run stops. Resume from the last checkpoint")
-        }
+        var halves = [Double](repeating: 0, count: 2 * size)  // each rank's two 32-bit halves in its slots, exact as doubles
+        halves[2 * rank] = Double(sum >> 32)
+        halves[2 * rank + 1] = Double(sum & 0xFFFF_FFFF)
+        try communicator.allreduce(&halves)
+        let sums = (0..<size).map { UInt64(halves[2 * $0]) << 32 | UInt64(halves[2 * $0 + 1]) }
+        if let drift = RanksDrifted(step: step, checksums: sums) { throw drift }
     }
 
     /// A 64-bit checksum of the bits of `tensors` (a multiply-xor hash over 32-bit words).

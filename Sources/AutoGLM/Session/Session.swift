@@ -48,7 +48,7 @@ public final class Session {
     public convenience init(_ options: SessionOptions) throws {
         let (resolved, registry) = try options.resolve()
         var parallel = DataParallel.single
-        if case .none = options.data {} else { parallel = try DataParallel.start(environment: options.environment, config: resolved.config) }
+        if case .none = options.data {} else { parallel = try DataParallel.start(environment: options.launchEnvironment, config: resolved.config) }
         let checkpointURL = try options.resumedCheckpoint()
         let checkpoint = try checkpointURL.map(Checkpoint.read)
         var mode: RunDirectory.Mode
@@ -281,8 +281,12 @@ public final class Session {
     public func parameter(named name: String) -> Tensor? { model.parameters.first { $0.name == name } }
 
     /// Writes the whole training state as a checkpoint directory at `url` (replacing one there).
+    /// Under MPI rank 0 alone writes (the ranks hold the same state); the others return at once.
     public func save(to url: URL) throws {
-        try scope { try trainer.snapshot().write(to: url) }
+        try scope {
+            guard isRootRank else { return }
+            try trainer.snapshot().write(to: url)
+        }
     }
 
     /// Puts the training state of the checkpoint directory `url` into this session, so training

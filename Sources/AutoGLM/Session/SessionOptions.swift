@@ -12,6 +12,11 @@ public struct SessionOptions {
     /// The process environment: its `AUTOGLM_<KEY>` variables are a config layer and
     /// `AUTOGLM_PLUGIN_PATH` adds plugin directories. Empty for none (the C API's default).
     public var environment: [String: String] = [:]
+    /// The environment the process was started with, which tells whether an MPI launcher
+    /// (`mpirun`) started it (`MPILaunch`: the session then trains data-parallel) and which MPI
+    /// library to open (`AUTOGLM_MPI_LIBRARY`). The process environment whatever `environment`
+    /// holds: the launch is the process's, not the config's. `[:]` trains alone under mpirun.
+    public var launchEnvironment: [String: String] = ProcessInfo.processInfo.environment
     /// Plugin directories (or `.so` files) searched first, in order.
     public var pluginDirectories: [String] = []
     /// The directory of the bundled plugins (nil: none). Defaults to the one found next to the

@@ -401,6 +401,9 @@ final class Trainer {
     private func fail(with error: Error, phase: Phase, lastGood: TrainerState) throws -> Never {
         var message = "\(error)"
         switch phase {
+        case _ where error is RanksDrifted:  // no rank's state is known good: nothing is written
+            let latest = (try? RunDirectory.readRecord(runDirectory.url))?.latest  // as rank 0 wrote it
+            message += "; the last good state is the previous checkpoint (\(latest ?? "none yet"))"
         case .beforeUpdate, .afterUpdate:
             if phase == .beforeUpdate { state = lastGood }
             do {

@@ -9,7 +9,7 @@
  * Threading: cmpi_load and cmpi_init once, on the thread that then makes every other call
  * (MPI_THREAD_SERIALIZED is requested; the host calls MPI from the thread driving the session).
  * Errors: every call returns 0 on success or MPI's error code (MPI_ERRORS_RETURN is set on the
- * world communicator); cmpi_error_string describes one. */
+ * host's duplicate of the world communicator); cmpi_error_string describes one. */
 #ifndef AUTOGLM_CMPI_H
 #define AUTOGLM_CMPI_H
 
@@ -26,6 +26,14 @@ typedef void *cmpi_request;
 /** Element types of the reductions. */
 typedef enum cmpi_type { CMPI_FLOAT = 0, CMPI_DOUBLE = 1, CMPI_BYTE = 2 } cmpi_type;
 
+/** MPI's thread levels, as Open MPI numbers them (MPI_THREAD_SINGLE ... MPI_THREAD_MULTIPLE). */
+typedef enum cmpi_thread_level {
+    CMPI_THREAD_SINGLE = 0,
+    CMPI_THREAD_FUNNELED = 1,
+    CMPI_THREAD_SERIALIZED = 2,
+    CMPI_THREAD_MULTIPLE = 3
+} cmpi_thread_level;
+
 /** Reduction operators. */
 typedef enum cmpi_op { CMPI_SUM = 0, CMPI_MAX = 1, CMPI_MIN = 2 } cmpi_op;
 
@@ -34,9 +42,16 @@ typedef enum cmpi_op { CMPI_SUM = 0, CMPI_MAX = 1, CMPI_MIN = 2 } cmpi_op;
  *  `message` (capacity `capacity`, NUL-terminated) naming the library or the missing symbol. */
 int cmpi_load(const char *library, char *message, size_t capacity);
 
-/** MPI_Init_thread(MPI_THREAD_SERIALIZED), MPI_ERRORS_RETURN on the world communicator, and the
- *  caller's rank and the world size. */
-int cmpi_init(int *rank, int *size);
+/** The process's MPI as the program may have left it: MPI_Initialized, MPI_Finalized and, when
+ *  initialised and not finalised, the thread level it provides (MPI_Query_thread, else -1) and
+ *  whether the calling thread is the main one (MPI_Is_thread_main, else 0). */
+int cmpi_state(int *initialized, int *finalized, int *thread_level, int *is_main);
+
+/** The host's world: with `adopt` 0, MPI_Init_thread(MPI_THREAD_SERIALIZED) and the
+ *  finalisation at exit (see cmpi_set_clean_exit); with `adopt` 1, the MPI the program already
+ *  initialised (never finalised here). Then a duplicate of MPI_COMM_WORLD, the communicator of
+ *  every later call, with MPI_ERRORS_RETURN, and the caller's rank and the world size in it. */
+int cmpi_init(int adopt, int *rank, int *size);
 
 /** Whether the process may finalise MPI at exit (cmpi_init registers the atexit handler; 0
  *  until set): a process that ends after a failure exits without MPI_Finalize, which makes
