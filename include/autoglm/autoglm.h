@@ -93,7 +93,7 @@ extern "C" {
 /** Major version of this API: changes only on an incompatible change (with the soname). */
 #define AGLM_API_MAJOR 1
 /** Minor version of this header: additions only. */
-#define AGLM_API_MINOR 0
+#define AGLM_API_MINOR 1
 /** The version this header describes, as passed to the `_init` functions: major << 16 | minor. */
 #define AGLM_API_VERSION (((uint32_t)AGLM_API_MAJOR << 16) | (uint32_t)AGLM_API_MINOR)
 
@@ -316,7 +316,7 @@ typedef struct aglm_session aglm_session;
  *  data, creates the model and the run directory (or resumes a checkpoint). On success *session
  *  is a new handle, caller-owned: free it with aglm_session_free. `options` is caller-owned
  *  (see aglm_session_options for what must outlive the session).
- *  Under mpirun (the process environment holds OMPI_COMM_WORLD_SIZE or PMIX_RANK, whatever
+ *  (API 1.1) Under mpirun (the process environment holds OMPI_COMM_WORLD_SIZE or PMIX_RANK, whatever
  *  use_environment says), a session with data trains data-parallel like `autoglm train`: every
  *  rank creates it and makes the same calls in the same order; rank 0 alone writes the run
  *  directory and checkpoints (aglm_session_save returns AGLM_OK on the others without writing)

@@ -129,7 +129,12 @@ static void library_functions(void) {
     EXPECT(AGLM_ERR_INVALID_ARGUMENT, aglm_component_info_init(NULL, AGLM_API_VERSION));
     EXPECT(AGLM_ERR_INVALID_ARGUMENT, aglm_function_entry_init(NULL, AGLM_API_VERSION));
     EXPECT(AGLM_ERR_VERSION, aglm_session_options_init(&o, other_major));
-    CHECK(strstr(aglm_last_error(), "2.0") != NULL && strstr(aglm_last_error(), "1.0") != NULL, "the message says both versions");
+    {
+        char mine[32];
+        snprintf(mine, sizeof mine, "%d.%d", AGLM_API_MAJOR, AGLM_API_MINOR);
+        CHECK(strstr(aglm_last_error(), "2.0") != NULL && strstr(aglm_last_error(), mine) != NULL,
+              "the message says both versions");
+    }
     EXPECT(AGLM_ERR_VERSION, aglm_session_options_init(&o, newer_minor));
     EXPECT(AGLM_ERR_VERSION, aglm_session_options_init(&o, old_major));
     EXPECT(AGLM_ERR_VERSION, aglm_sample_options_init(&so, other_major));
