@@ -38,8 +38,8 @@ public final class BufferPool: @unchecked Sendable {
     }
 
     /// A 64-byte aligned buffer of at least `count` floats and its real size, for a transient
-    /// that is handed back (`give(_:count:)` with that size) before its thread takes anything else: the
-    /// smallest idle buffer that holds `count`, whatever its size, else a new one of `count`.
+    /// that is handed back (`give(_:count:)` with that size) before its thread takes anything
+    /// else: the smallest idle buffer that holds `count`, whatever its size, else a new one.
     func borrow(atLeast count: Int) -> (pointer: UnsafeMutablePointer<Float>, count: Int) {
         if count >= Self.minimumPooledCount {
             lock.lock()
