@@ -91,7 +91,8 @@ const char *ck_blas_select_core(ck_isa isa) {
     void ck_gelu_##suffix(const float *x, float *y, size_t n);                              \
     void ck_gelu_with_slope_##suffix(const float *x, float *y, float *slope, size_t n);     \
     double ck_sum_squares_##suffix(const float *x, size_t n);                               \
-    void ck_bf16_round_floats_##suffix(const float *x, float *y, size_t n);
+    void ck_bf16_round_floats_##suffix(const float *x, float *y, size_t n);                 \
+    void ck_bf16_from_floats_##suffix(const float *x, uint16_t *y, size_t n);
 CK_DECLARE_PATH(baseline)
 #if defined(__x86_64__) && defined(__clang__)
 CK_DECLARE_PATH(avx2)
@@ -104,10 +105,10 @@ CK_DECLARE_PATH(avx512)
 /** One table per path, indexed by ck_isa. */
 static const ck_kernel_table ck_tables[] = {
     {CK_ISA_BASELINE, ck_gelu_baseline, ck_gelu_with_slope_baseline, ck_sum_squares_baseline,
-     ck_bf16_round_floats_baseline, ck_bf16_from_float_portable},
+     ck_bf16_round_floats_baseline, ck_bf16_from_floats_baseline},
 #if defined(__x86_64__) && defined(__clang__)
-    CK_PATH(CK_ISA_AVX2, avx2, ck_bf16_from_float_portable),
-    CK_PATH(CK_ISA_AVX512, avx512, ck_bf16_from_float_portable),
+    CK_PATH(CK_ISA_AVX2, avx2, ck_bf16_from_floats_avx2),
+    CK_PATH(CK_ISA_AVX512, avx512, ck_bf16_from_floats_avx512),
     CK_PATH(CK_ISA_AVX512_BF16, avx512, ck_bf16_from_float_native),
 #endif
 };

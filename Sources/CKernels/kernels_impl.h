@@ -14,6 +14,10 @@
  * double total; the order of operations depends only on n, not on the vector width (the 16
  * lanes are part of the algorithm).
  *
+ * bfloat16 rounding, kept as float32 (the emulated GEMM operands) or stored as bfloat16 (a fused
+ * attention's q, k, v): the integer form of ck_bf16_from_float_portable, bit for bit on every
+ * path (tested), vectorised by the compiler on each.
+ *
  * The AVX2 and AVX-512 paths give the same results bit for bit (the same operations per element
  * and lane, FMA-contracted alike; tested); baseline x86-64 has no FMA, so its results can differ
  * from theirs in the last bits.
@@ -64,15 +68,33 @@ double CK_FN(ck_sum_squares)(const float *x, size_t n) {
     return total;
 }
 
+/* The bit pattern of float32 `u` rounded to bfloat16, as the upper half of a float32 (what
+ * ck_bf16_from_float_portable does, see bf16.c), in branch-free integer operations, so that
+ * the loops below vectorise on every path (AVX-512: vpaddd, vpternlogd, compare masks): round to
+ * nearest even by adding 0x7FFF plus the lowest kept bit; zero and denormals give a signed zero;
+ * NaN comes back quiet (0x0040 in the upper half set) with its sign and top payload bits. */
+static inline uint32_t CK_FN(ck_bf16_rounded_bits)(uint32_t u) {
+    uint32_t r = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+    r = (u & 0x7F800000u) == 0 ? (u & 0x80000000u) : r;
+    r = (u & 0x7FFFFFFFu) > 0x7F800000u ? ((u | 0x00400000u) & 0xFFFF0000u) : r;
+    return r;
+}
+
 void CK_FN(ck_bf16_round_floats)(const float *x, float *y, size_t n) {
     size_t i;
     for (i = 0; i < n; ++i) {
         uint32_t u, r;
         memcpy(&u, &x[i], sizeof u);
-        /* what ck_bf16_from_float_portable does, widened again (see bf16.c) */
-        r = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
-        r = (u & 0x7F800000u) == 0 ? (u & 0x80000000u) : r;
-        r = (u & 0x7FFFFFFFu) > 0x7F800000u ? ((u | 0x00400000u) & 0xFFFF0000u) : r;
+        r = CK_FN(ck_bf16_rounded_bits)(u);
         memcpy(&y[i], &r, sizeof r);
+    }
+}
+
+void CK_FN(ck_bf16_from_floats)(const float *x, uint16_t *y, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        y[i] = (uint16_t)(CK_FN(ck_bf16_rounded_bits)(u) >> 16);
     }
 }

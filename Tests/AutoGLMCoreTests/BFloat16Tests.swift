@@ -51,6 +51,7 @@ final class BFloat16Tests: XCTestCase {
             if v.isNaN {
                 XCTAssertTrue(widened.isNaN, "NaN \(v.bitPattern) must stay NaN")
                 XCTAssertEqual(portable[i] & 0x40, 0x40, "NaN comes back quiet")
+                XCTAssertEqual(portable[i] & 0x8000, v.sign == .minus ? 0x8000 : 0, "NaN keeps its sign")
             } else {
                 XCTAssertEqual(widened.bitPattern, Self.reference(v).bitPattern, "bf16(\(v)) [\(v.bitPattern)]")
             }
@@ -64,6 +65,27 @@ final class BFloat16Tests: XCTestCase {
                     XCTAssertEqual(buffer.pointer[i], portable[i], "\(path.name): bf16(\(x[i]))")
                     XCTAssertEqual(rounded[i].bitPattern, UInt32(portable[i]) << 16 | (x[i].isNaN ? rounded[i].bitPattern & 0xFFFF : 0),
                                    "\(path.name): rounded \(x[i])")
+                }
+            }
+        }
+    }
+
+    /// Each path's own float32 -> bfloat16 conversion (vectorised integer rounding, or
+    /// vcvtne2ps2bf16) gives the portable bits at every length and start (vector bodies, masked
+    /// or scalar tails) and writes nothing past the end.
+    func testEveryPathsConversionMatchesThePortableOneAtEveryLengthAndStart() {
+        let x = Self.samples
+        var portable = [UInt16](repeating: 0, count: x.count)
+        ck_bf16_from_float_portable(x, &portable, x.count)
+        for path in Self.paths {
+            let convert = ck_kernels_for(ck_isa(rawValue: UInt32(path.rawValue))).pointee.bf16_from_float!
+            for start in 0..<5 {
+                for length in 0..<100 {
+                    var out = [UInt16](repeating: 0xA5A5, count: length + 1)
+                    x.withUnsafeBufferPointer { convert($0.baseAddress! + start, &out, length) }
+                    XCTAssertEqual(Array(out.prefix(length)), Array(portable[start..<(start + length)]),
+                                   "\(path.name): \(length) values from \(start)")
+                    XCTAssertEqual(out[length], 0xA5A5, "\(path.name): wrote past \(length) values")
                 }
             }
         }
@@ -159,6 +181,33 @@ final class BFloat16Tests: XCTestCase {
 
     func testBF16GEMMOnEveryFallbackPath() {
         for path in Self.paths where path < .avx512BF16 { checkGEMM(on: path) }
+    }
+
+    /// The fallback's bf16 GEMM is, bit for bit, the float32 GEMM of operands rounded
+    /// beforehand: its rounded copies (borrowed scratch, whatever idle buffer the pool lends)
+    /// change where the values are, never what is multiplied.
+    func testTheFallbackGEMMIsTheFloat32GEMMOfTheRoundedOperands() {
+        var rng = RandomGenerator(seed: 21)
+        for path in Self.paths where path < .avx512BF16 {
+            for (m, n, k) in [(300, 90, 200), (40, 400, 96), (7, 5, 3)] {
+                // a [m, k] · b [n, k]ᵀ, as a linear layer's forward
+                let a = (0..<(m * k)).map { _ in Float(rng.normal()) }, b = (0..<(n * k)).map { _ in Float(rng.normal()) }
+                let ra = Tensor(shape: [m * k], values: a).roundedToBF16().values
+                let rb = Tensor(shape: [n * k], values: b).roundedToBF16().values
+                // freed at once: idle buffers of other sizes that the rounded copies may borrow
+                _ = [Tensor(zeros: [m * k + n * k + 4096]), Tensor(zeros: [9000])]
+                func product(_ a: [Float], _ b: [Float], _ precision: Precision) -> [UInt32] {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    Self.on(path) {
+                        Kernels.sgemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                                      beta: 0, c: &c, ldc: n, precision: precision)
+                    }
+                    return c.map(\.bitPattern)
+                }
+                XCTAssertEqual(product(a, b, .bf16), product(ra, rb, .fp32), "\(path.name) \(m)x\(n)x\(k)")
+                XCTAssertNotEqual(product(a, b, .bf16), product(a, b, .fp32), "\(path.name): nothing was rounded")
+            }
+        }
     }
 
     /// `Ops.linear` under `Autocast.with(.bf16)`: y, dx and dW are the products of the rounded

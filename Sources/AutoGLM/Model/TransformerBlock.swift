@@ -40,10 +40,13 @@ public final class TransformerBlock {
 
     /// Applies the block to x [batch, seq, n_embd].
     public func forward(_ x: Tensor) throws -> Tensor {
-        try apply(x) { h in
-            // A strided component reads q, k, v inside h and writes the merged heads: no copies.
-            if attention.strided { return try attention.forwardPacked(h, nHead: nHead, headDim: headDim) }
-            let (q, k, v) = try split(h)
+        try apply(x) { normed in
+            // A strided component reads q, k, v inside the packed projection and writes the
+            // merged heads: no copies (and in a bf16 run only the rounded projection is kept).
+            if attention.strided {
+                return try attention.forwardPacked(projecting: normed, weight: qkv, nHead: nHead, headDim: headDim)
+            }
+            let (q, k, v) = try split(try Ops.linear(normed, qkv))
             return try merge(try attention.forward(q: q, k: k, v: v))
         }
     }
@@ -52,18 +55,17 @@ public final class TransformerBlock {
     /// `position` positions went through earlier calls, against this block's rows of `cache`
     /// (incremental decoding; not recorded).
     func decode(_ x: Tensor, cache: KVCache, layer: Int, position: Int) throws -> Tensor {
-        try apply(x) { h in
-            let (q, k, v) = try split(h)
+        try apply(x) { normed in
+            let (q, k, v) = try split(try Ops.linear(normed, qkv))
             return try merge(try attention.decode(q: q, k: k, v: v, keyCache: cache.keys[layer], valueCache: cache.values[layer],
                                                   position: position))
         }
     }
 
-    /// x + attention (through `attend`, from the packed projection h [B, T, (H + 2 KV) D] to the
-    /// merged heads [B, T, C]), then + MLP.
+    /// x + attention (through `attend`, from the normalised x [B, T, C], which it projects by
+    /// `qkv` to h [B, T, (H + 2 KV) D], to the merged heads [B, T, C]), then + MLP.
     private func apply(_ x: Tensor, attend: (Tensor) throws -> Tensor) throws -> Tensor {
-        let h = try Ops.linear(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5), qkv)
-        let x1 = try Ops.linear(try attend(h), proj, adding: x)
+        let x1 = try Ops.linear(try attend(try Ops.layerNorm(x, weight: norm1, bias: nil, eps: 1e-5)), proj, adding: x)
         let hidden = Ops.gelu(try Ops.linear(try Ops.layerNorm(x1, weight: norm2, bias: nil, eps: 1e-5), fc))
         return try Ops.linear(hidden, out, adding: x1)
     }

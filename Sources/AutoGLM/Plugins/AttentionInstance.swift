@@ -113,11 +113,62 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
     /// for a component with `strided` set: its views point straight into `h`, the result and
     /// `h`'s gradient, so no head split, merge or zero-fill is copied. Recorded on the tape.
     public func forwardPacked(_ h: Tensor, nHead: Int, headDim: Int) throws -> Tensor {
-        precondition(strided, "forwardPacked needs a component that accepts strided views")
-        let b = h.shape[0], t = h.shape[1], width = h.shape[2], c = nHead * headDim
-        guard h.ndim == 3, width == (nHead + 2 * kvHeads) * headDim else {
-            throw TensorError("attention: packed projection \(h.shape) does not hold \(nHead) query and 2 x \(kvHeads) key/value heads of \(headDim)")
+        // issue #18: in a bf16 run q, k, v are read from a bfloat16-rounded copy of h (same strides)
+        let needsBackward = Autograd.isRecording && h.requiresGrad
+        let (out, backward) = try packed(AttentionOperand(h, bf16Views: acceptsBF16), shape: h.shape, nHead: nHead,
+                                         headDim: headDim, needsBackward: needsBackward)
+        guard let backward else { return out }
+        return out.recorded(from: [h]) { dout in
+            // dq, dk, dv tile h's gradient exactly, so a fresh one needs no zero-fill; an existing
+            // one gets the result added.
+            let (destination, accumulate) = h.gradDestination()
+            let scratch = accumulate ? Tensor(uninitialized: h.shape) : nil
+            try backward(dout, scratch?.data ?? destination)
+            if let scratch { Kernels.addInPlace(destination, scratch.data, scratch.count) }
         }
+    }
+
+    /// `forwardPacked` of the projection h = x · weightᵀ (`Ops.linear`), recorded as one op
+    /// from x and weight. In a bf16 run that records a backward, the float32 h is not kept: the
+    /// component reads only its rounded copy (`AttentionOperand`: bfloat16 for `layout.bf16`, half
+    /// of h's memory; float32 otherwise), so h is freed once rounded and the backward writes h's
+    /// gradient into a buffer of its own, then runs the projection's backward
+    /// (`Ops.linearBackward`) on it, as `Ops.linear` would: the values are those of
+    /// `forwardPacked(Ops.linear(x, weight))` bit for bit (tested), with one copy of q, k, v kept
+    /// between the forward and the backward instead of two. Otherwise it is exactly
+    /// `forwardPacked(Ops.linear(x, weight))`.
+    public func forwardPacked(projecting x: Tensor, weight: Tensor, nHead: Int, headDim: Int) throws -> Tensor {
+        let precision = Autocast.precision
+        guard precision == .bf16, Autograd.isRecording, x.requiresGrad || weight.requiresGrad else {
+            return try forwardPacked(try Ops.linear(x, weight), nHead: nHead, headDim: headDim)
+        }
+        let (source, shape) = try roundedProjection(x, weight)
+        let (out, run) = try packed(source, shape: shape, nHead: nHead, headDim: headDim, needsBackward: true)
+        guard let backward = run else { return out }
+        return out.recorded(from: [x, weight]) { dout in
+            let gradient = Tensor(uninitialized: shape)   // dq, dk, dv tile it exactly
+            try backward(dout, gradient.data)
+            Ops.linearBackward(gradient.data, x: x, weight: weight, precision: precision)
+        }
+    }
+
+    /// x · weightᵀ computed without recording and rounded for the component: only the rounded
+    /// copy outlives this call (with the projection's shape).
+    private func roundedProjection(_ x: Tensor, _ weight: Tensor) throws -> (AttentionOperand, [Int]) {
+        let h = try Autograd.withNoGrad { try Ops.linear(x, weight) }
+        return (AttentionOperand(h, bf16Views: acceptsBF16), h.shape)
+    }
+
+    /// The fused forward of a packed projection of `shape` [B, T, (nHead + 2·kvHeads)·headDim]
+    /// read from `source`, and, when `needsBackward`, its backward: given the output's gradient,
+    /// it writes the projection's gradient (every element) at the pointer it is handed.
+    private func packed(_ source: AttentionOperand, shape: [Int], nHead: Int, headDim: Int, needsBackward: Bool) throws
+        -> (Tensor, ((Tensor, UnsafeMutablePointer<Float>) throws -> Void)?) {
+        guard shape.count == 3, shape[2] == (nHead + 2 * kvHeads) * headDim else {
+            throw TensorError("attention: packed projection \(shape) does not hold \(nHead) query and 2 x \(kvHeads) key/value heads of \(headDim)")
+        }
+        precondition(strided, "forwardPacked needs a component that accepts strided views")
+        let b = shape[0], t = shape[1], width = shape[2], c = nHead * headDim
         /// Heads `first..<first + count` of a [B, T, rowWidth] buffer as a [B, count, T, headDim] view.
         func heads(_ base: UnsafeMutablePointer<Float>, _ first: Int, _ count: Int, rowWidth: Int) -> TensorView {
             TensorView(data: UnsafeMutableRawPointer(base + first * headDim), shape: [b, count, t, headDim],
@@ -127,8 +178,6 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
             (heads(base, 0, nHead, rowWidth: width), heads(base, nHead, kvHeads, rowWidth: width),
              heads(base, nHead + kvHeads, kvHeads, rowWidth: width))
         }
-        // issue #18: in a bf16 run q, k, v are read from a bfloat16-rounded copy of h (same strides)
-        let source = AttentionOperand(h, bf16Views: acceptsBF16)
         func inputs() -> (TensorView, TensorView, TensorView) {
             func part(_ first: Int, _ count: Int) -> TensorView {
                 source.view(offset: first * headDim, shape: [b, count, t, headDim], strides: [t * width, headDim, width, 1])
@@ -136,18 +185,12 @@ public final class AttentionInstance: ComponentInstance, @unchecked Sendable {
             return (part(0, nHead), part(nHead, kvHeads), part(nHead + kvHeads, kvHeads))
         }
         let out = Tensor(uninitialized: [b, t, c])
-        let needsBackward = Autograd.isRecording && h.requiresGrad
         let box = try runForward(inputs(), heads(out.data, 0, nHead, rowWidth: c), needsBackward: needsBackward)
-        guard needsBackward else { return out }
-        return out.recorded(from: [h]) { [self] dout in
-            // dq, dk, dv tile h's gradient exactly, so a fresh one needs no zero-fill; an existing
-            // one gets the result added.
-            let (destination, accumulate) = h.gradDestination()
-            let scratch = accumulate ? Tensor(uninitialized: h.shape) : nil
+        guard needsBackward else { return (out, nil) }
+        return (out, { [self] dout, gradient in
             try runBackward(box, inputs(), out: heads(out.data, 0, nHead, rowWidth: c),
-                            dout: heads(dout.data, 0, nHead, rowWidth: c), grads: packed(scratch?.data ?? destination))
-            if let scratch { Kernels.addInPlace(destination, scratch.data, scratch.count) }
-        }
+                            dout: heads(dout.data, 0, nHead, rowWidth: c), grads: packed(gradient))
+        })
     }
 
     /// Calls fused_forward on the views; returns the saved state (freed when the box goes).

@@ -87,14 +87,16 @@ public enum Kernels {
                 bf16GEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
                          ldb: ldb, start: start, c: c, ldc: ldc)
             } else {
-                // The stored spans of op(A) and op(B), rounded into scratch copies.
+                // The stored spans of op(A) and op(B), rounded into scratch copies (borrowed idle
+                // buffers: no rounded copy outlives the call or adds to the pool).
                 let spanA = ((transA ? k : m) - 1) * lda + (transA ? m : k)
                 let spanB = ((transB ? n : k) - 1) * ldb + (transB ? k : n)
-                let ra = TensorStorage(uninitializedCount: spanA), rb = TensorStorage(uninitializedCount: spanB)
+                let ra = ScratchBuffer(count: spanA), rb = ScratchBuffer(count: spanB)
                 roundToBF16(a, ra.pointer, spanA)
                 roundToBF16(b, rb.pointer, spanB)
                 gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ra.pointer, lda: lda,
                      b: rb.pointer, ldb: ldb, start: start, c: c, ldc: ldc)
+                withExtendedLifetime((ra, rb)) {}
             }
             return
         }
@@ -122,7 +124,7 @@ public enum Kernels {
                                            start: GEMMStart, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let strip = Int(CK_BF16_NR), strips = (n + strip - 1) / strip
         let packedCount = ck_bf16_packed_b_count(Int64(k), Int64(n))
-        let packed = TensorStorage(uninitializedCount: (packedCount + 1) / 2)
+        let packed = ScratchBuffer(count: (packedCount + 1) / 2)
         let pb = UnsafeMutableRawPointer(packed.pointer).assumingMemoryBound(to: UInt16.self)
         let (rsb, csb) = transB ? (1, ldb) : (ldb, 1)
         let (rsa, csa) = transA ? (1, lda) : (lda, 1)

@@ -141,22 +141,35 @@ extension Ops {
         }
         return out.recorded(from: [x, weight] + (residual.map { [$0] } ?? [])) { g in
             guard g.count > 0 else { return }
-            if inF > 0 && x.requiresGrad {
-                // dx [rows, in] (+)= dy [rows, out] · W [out, in]
-                let (dx, acc) = x.gradDestination()
-                Kernels.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
-                              a: g.data, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx,
-                              precision: precision)
-            }
-            if inF > 0 && weight.requiresGrad {
-                // dW [out, in] (+)= dyᵀ [out, rows] · x [rows, in]
-                let (dw, acc) = weight.gradDestination()
-                Kernels.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
-                              a: g.data, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx,
-                              precision: precision)
-            }
+            linearBackward(g.data, x: x, weight: weight, precision: precision)
             // Last: g is not read after this.
             if let residual, residual.requiresGrad { residual.adoptGrad(g) }
+        }
+    }
+
+    /// The backward of y = x · weightᵀ (`linear`) for the output's gradient `g` (y's shape,
+    /// contiguous): dx (+)= g · W and dW (+)= gᵀ · x, each into the tensor's gradient when it
+    /// requires one, with the operands rounded to bfloat16 when `precision` is bf16 (the
+    /// precision the forward ran in). For ops that fuse a projection with what consumes it
+    /// (a fused attention's packed q, k, v) and so compute the projection's gradient themselves.
+    public static func linearBackward(_ g: UnsafePointer<Float>, x: Tensor, weight: Tensor, precision: Precision) {
+        let outF = weight.shape[0], inF = weight.shape[1]
+        guard inF > 0 else { return }
+        let rows = x.count / inF, ldx = inF, ldy = Swift.max(outF, 1)
+        guard rows > 0, outF > 0 else { return }
+        if x.requiresGrad {
+            // dx [rows, in] (+)= dy [rows, out] · W [out, in]
+            let (dx, acc) = x.gradDestination()
+            Kernels.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
+                          a: g, lda: ldy, b: weight.data, ldb: ldx, beta: acc ? 1 : 0, c: dx, ldc: ldx,
+                          precision: precision)
+        }
+        if weight.requiresGrad {
+            // dW [out, in] (+)= dyᵀ [out, rows] · x [rows, in]
+            let (dw, acc) = weight.gradDestination()
+            Kernels.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                          a: g, lda: ldy, b: x.data, ldb: ldx, beta: acc ? 1 : 0, c: dw, ldc: ldx,
+                          precision: precision)
         }
     }
 }

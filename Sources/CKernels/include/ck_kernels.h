@@ -61,8 +61,9 @@ typedef struct ck_kernel_table {
     /** y[i] = x[i] rounded to bfloat16 (as ck_bf16_from_float_portable) and widened back: the
      *  emulated rounding. `y` may equal `x`. */
     void (*bf16_round)(const float *x, float *y, size_t n);
-    /** float32 -> bfloat16 (ck_bf16_from_float_*: native conversion on AVX512-BF16, else the
-     *  portable one; bit-identical). */
+    /** y[i] = bfloat16(x[i]) for i < n, bit for bit ck_bf16_from_float_portable:
+     *  vcvtne2ps2bf16 on AVX512-BF16 (ck_bf16_from_float_native), else the path's vectorised
+     *  integer rounding (kernels_impl.h). */
     void (*bf16_from_float)(const float *x, uint16_t *y, size_t n);
 } ck_kernel_table;
 
