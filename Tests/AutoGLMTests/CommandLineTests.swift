@@ -100,7 +100,7 @@ final class CommandLineTests: XCTestCase {
         }
         let show = try autoglm(["plugins", "show", "warmup_stable_decay"])
         XCTAssertEqual(show.status, 0, show.output)
-        for expected in ["warmup_stable_decay — function", "WSD: linear warmup", "(ABI 1.3)", "decay    int64_t",
+        for expected in ["warmup_stable_decay — function", "WSD: linear warmup", "(ABI 1.4)", "decay    int64_t",
                          "example: autoglm call warmup_stable_decay step=1900 base_lr=0.001"] {
             XCTAssertTrue(show.output.contains(expected), "missing '\(expected)' in:\n\(show.output)")
         }

@@ -85,7 +85,7 @@ final class FunctionRegistrationTests: XCTestCase {
         XCTAssertEqual(refusal, "needs host ABI 1.2 or newer, host speaks 1.1: upgrade autoglm, or rebuild the plugin with min_host_minor <= 1")
         XCTAssertNil(ABINegotiation.refusal(abiMajor: entry.abi_major, abiMinor: entry.abi_minor, minHostMinor: entry.min_host_minor,
                                             hostMajor: 1, hostMinor: UInt32(AGLM_ABI_MINOR)))
-        XCTAssertEqual(AGLM_ABI_MINOR, 3)
+        XCTAssertEqual(AGLM_ABI_MINOR, 4)
     }
 
     func testNegotiationRules() {
