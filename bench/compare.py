@@ -49,7 +49,7 @@ def bf16_presets(a, summary):
     """Per preset: ours fp32 / ours bf16 / peer fp32 / peer bf16, alternating, medians."""
     peer_cmd = [a.torch_python, os.path.join(SHARED, "torch_peer.py")]
     steps = steps_args(a)
-    for preset in a.presets.split(","):
+    for preset in [p for p in a.presets.split(",") if p]:
         runs = {"ours_fp32": [], "ours_bf16": [], "peer_fp32": [], "peer_bf16": []}
         rss = {k: [] for k in runs}
         for _ in range(a.rounds):
@@ -70,7 +70,7 @@ def recipe_ours(a, precision):
     """Wall time of training and val loss of our nanoGPT recipe run."""
     out = subprocess.run([AUTOGLM, "train", "--config", os.path.join(ROOT, "examples", "shakespeare.yaml"),
                           "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run",
-                          "--set", "train.precision=" + precision, "--quiet"],
+                          "--set", "train.precision=" + precision, "--overwrite", "--quiet"],
                          capture_output=True, text=True, check=True).stdout
     print(out.strip(), flush=True)
     done = [l for l in out.splitlines() if l.startswith("done:")][0]
@@ -100,7 +100,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--torch-python", required=True)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--presets", default="small,medium")
+    ap.add_argument("--presets", default="small,medium", help="comma-separated presets (empty: none, e.g. only --quality)")
     ap.add_argument("--attention-shape", default="8,6,256,64")
     ap.add_argument("--quality", help="corpus for the nanoGPT CPU recipe comparison (e.g. tinyshakespeare.txt)")
     ap.add_argument("--quality-rounds", type=int, default=1,
@@ -117,7 +117,7 @@ def main():
             bf16_quality(a, summary)
         print(json.dumps(dict(summary=summary)), flush=True)
         return
-    for preset in a.presets.split(","):
+    for preset in [p for p in a.presets.split(",") if p]:
         ours, peer, rss_ours, rss_peer, mfu = [], [], [], [], []
         for _ in range(a.rounds):
             steps = steps_args(a)
@@ -154,7 +154,7 @@ def main():
             q_peer = run_json([a.torch_python, os.path.join(SHARED, "torch_quality.py"), a.quality])
             peer_s.append(q_peer["train_wall_s"]); peer_loss.append(q_peer["val_loss"])
             out = subprocess.run([AUTOGLM, "train", "--config", os.path.join(ROOT, "examples", "shakespeare.yaml"),
-                                  "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run", "--quiet"],
+                                  "--set", "data.path=" + a.quality, "--set", "run.dir=/tmp/autoglm-compare-run", "--overwrite", "--quiet"],
                                  capture_output=True, text=True, check=True).stdout
             print(out.strip(), flush=True)
             done = [l for l in out.splitlines() if l.startswith("done:")][0]
