@@ -152,6 +152,20 @@ final class TrainerHookTests: XCTestCase {
         }
     }
 
+    func testTheBundledOptimizersReadTheMultiplierOnlyFromAHostThatPassesIt() throws {
+        // ABI 1.4 negotiation of aglm_optim_step.weight_decay_scale, through the helper every
+        // bundled optimizer calls: an older host's shorter struct leaves the coefficient alone.
+        let dir = try PluginBuilder.temporaryDirectory("optim-wd")
+        let program = dir.appendingPathComponent("optim_weight_decay").path
+        let build = try PluginBuilder.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", PluginBuilder.includeDir,
+                                           "-I", PluginBuilder.repoRoot.appendingPathComponent("plugins").path, "-o", program,
+                                           PluginBuilder.fixturesDir + "/optim_weight_decay.c", "-lm"])
+        XCTAssertEqual(build.status, 0, build.output)
+        let run = try PluginBuilder.run([program])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.hasPrefix("ok 3 checks"), run.output)
+    }
+
     func testAResultThatIsNotFiniteStopsTheRunWithTheStepAndTheArguments() throws {
         XCTAssertThrowsError(try train(["train.lr_schedule.function=nan_after", "train.lr_schedule.args.bad=5"])) { error in
             XCTAssertTrue(error is TrainingStopped, "\(error)")
