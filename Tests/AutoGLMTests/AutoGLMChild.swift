@@ -35,4 +35,23 @@ enum AutoGLMChild {
         return Outcome(reason: process.terminationReason, status: process.terminationStatus,
                        output: String(decoding: data, as: UTF8.self))
     }
+
+    /// Starts `command` (an executable and its arguments) in `directory` without waiting, its
+    /// standard output and error both to `directory/NAME.out`; `environment` replaces the
+    /// inherited one when given.
+    static func start(_ command: [String], in directory: URL, name: String,
+                      environment: [String: String]? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
+        let out = directory.appendingPathComponent(name + ".out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
 }

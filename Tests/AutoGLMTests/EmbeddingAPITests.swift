@@ -89,10 +89,7 @@ final class EmbeddingAPITests: XCTestCase {
         // The schedule the program registered (my_lr: max(0.05, 0.3·(1 − step/16))) drove its run:
         // the lr logged at every step is the formula's, to the bit.
         let log = try String(contentsOf: work.appendingPathComponent("schedule/log.jsonl"), encoding: .utf8)
-        let lrs = log.split(separator: "\n").filter { $0.contains("\"kind\":\"step\"") }.compactMap { line -> Double? in
-            guard let range = line.range(of: "\"lr\":([^,}]+)", options: .regularExpression) else { return nil }
-            return Double(line[range].dropFirst(5))
-        }
+        let lrs = log.split(separator: "\n").filter { $0.contains("\"kind\":\"step\"") }.map { LogLineNumber.value("lr", in: $0) }
         XCTAssertEqual(lrs, (0..<16).map { max(0.05, 0.3 * (1 - Double($0) / 16)) })
     }
 

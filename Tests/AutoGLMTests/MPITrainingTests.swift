@@ -42,21 +42,10 @@ final class MPITrainingTests: XCTestCase {
 
     /// Starts `command` in `dir` (output to `dir/NAME.out`), with Open MPI allowed to run as root.
     private func launch(_ command: [String], in dir: URL, name: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.currentDirectoryURL = dir
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AUTOGLM_") }
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = environment
-        let out = dir.appendingPathComponent(name + ".out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try AutoGLMChild.start(command, in: dir, name: name, environment: environment)
     }
 
     /// Waits for `process` up to the timeout (terminating it and failing past it): (status, output).

@@ -7,11 +7,9 @@ import XCTest
 /// parallel jobs, objectives read from the trials, a search killed mid-trial and resumed, two
 /// processes sharing a study, an interrupted search, pruning.
 final class SearchCommandTests: XCTestCase {
-    private var executable: String { (PluginSearchPath.bundledDirectory ?? ".") + "/autoglm" }
-
     /// A folder with the corpus of TrainingTests, a base config training for `steps` and a space.
     private func workspace(steps: Int, evalInterval: Int, space: String? = nil) throws -> URL {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: executable), "build the autoglm executable first")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: AutoGLMChild.executable), "build the autoglm executable first")
         let dir = try PluginBuilder.temporaryDirectory("search")
         try TrainingTests.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
         try """
@@ -31,17 +29,7 @@ final class SearchCommandTests: XCTestCase {
 
     /// Starts `autoglm ARGS` in `dir`, its output to `dir/NAME.out`.
     private func launch(_ arguments: [String], in dir: URL, name: String = "search") throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = dir
-        let out = dir.appendingPathComponent(name + ".out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try AutoGLMChild.start([AutoGLMChild.executable] + arguments, in: dir, name: name)
     }
 
     /// Runs `autoglm ARGS` in `dir` to its end: (status, output).

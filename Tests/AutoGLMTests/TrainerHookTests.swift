@@ -45,12 +45,10 @@ final class TrainerHookTests: XCTestCase {
         return (session, records.filter { $0["kind"] as? String == "step" })
     }
 
-    /// A number of a record, read from the record's own text (`Double(text)` is exact where
-    /// Foundation's JSON number parsing may round on Linux).
+    /// A number of a record, read exactly from the record's own text.
     private func number(_ record: [String: Any], _ key: String) -> Double {
-        guard let line = record["_line"] as? String,
-              let range = line.range(of: "\"\(key)\":([^,}]+)", options: .regularExpression) else { return .nan }
-        return Double(line[range].dropFirst(key.count + 3)) ?? .nan
+        guard let line = record["_line"] as? String else { return .nan }
+        return LogLineNumber.value(key, in: line)
     }
 
     func testTheDefaultScheduleIsTheBundledPluginsNanoGPTCosineBitForBit() throws {

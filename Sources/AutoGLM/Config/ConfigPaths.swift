@@ -1,10 +1,10 @@
 import Foundation
 
 /// How the value of a path key (`data.path`, `run.dir`, `plugins.paths`, …) becomes a path: `~`
-/// and `~/…` are the home directory (`~name/…` that user's) wherever the value came from; a relative path written in a
-/// config file is relative to that file's directory (so a config means the same files from any
-/// working directory); a relative path from `--set`, the environment or a default stays relative
-/// to the working directory.
+/// and `~/…` are the home directory (`~name/…` that user's) wherever the value came from; a
+/// relative path written in a config file is relative to that file's directory (so a config means
+/// the same files from any working directory); a relative path from `--set`, the environment or a
+/// default stays relative to the working directory.
 public enum ConfigPaths {
     /// The path `value` names, given where it came from and the config file's directory.
     static func resolve(_ value: String, source: ConfigSource, configDirectory: String?) -> String {
